@@ -1,0 +1,82 @@
+// swift-tools-version:6.1
+//
+// Lab links the libtorch that ships inside a PyTorch 2.x installation (its
+// `include/` and `lib/` folders). It is found, in order, at:
+//   1. $LIBTORCH                          (any PyTorch 2.x `torch` package folder)
+//   2. .venv/lib/python3.*/site-packages/torch   (made by scripts/install-deps)
+// See ARCHITECTURE.md, "The engine".
+import Foundation
+import PackageDescription
+
+let packageRoot = Context.packageDirectory
+
+func findLibtorch() -> String? {
+    let fm = FileManager.default
+    func valid(_ path: String) -> Bool {
+        fm.fileExists(atPath: path + "/include/ATen/ATen.h") && fm.fileExists(atPath: path + "/lib")
+    }
+    if let env = Context.environment["LIBTORCH"], !env.isEmpty {
+        return valid(env) ? env : nil
+    }
+    let lib = packageRoot + "/.venv/lib"
+    if let pythons = try? fm.contentsOfDirectory(atPath: lib) {
+        for python in pythons.sorted() where python.hasPrefix("python3") {
+            let candidate = "\(lib)/\(python)/site-packages/torch"
+            if valid(candidate) { return candidate }
+        }
+    }
+    return nil
+}
+
+guard let libtorch = findLibtorch() else {
+    let where_ = Context.environment["LIBTORCH"].map { "LIBTORCH=\($0) has no include/ATen/ATen.h" }
+        ?? "no .venv/lib/python3.*/site-packages/torch"
+    FileHandle.standardError.write(Data(
+        "error: libtorch not found (\(where_)). Run scripts/install-deps, or set LIBTORCH to a PyTorch 2.x 'torch' folder.\n".utf8))
+    exit(1)
+}
+
+let package = Package(
+    name: "Lab",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Torch", targets: ["Torch"]),
+        .executable(name: "torch-demo", targets: ["TorchDemo"]),
+    ],
+    targets: [
+        // The only C++ in the project: a plain-C shim over libtorch.
+        .target(
+            name: "CTorch",
+            cxxSettings: [
+                .unsafeFlags([
+                    "-std=c++20", "-O2", "-w",
+                    "-I", libtorch + "/include",
+                    "-I", libtorch + "/include/torch/csrc/api/include",
+                ]),
+            ],
+            linkerSettings: [
+                .unsafeFlags([
+                    "-L", libtorch + "/lib",
+                    "-Xlinker", "-rpath", "-Xlinker", libtorch + "/lib",
+                ]),
+                .linkedLibrary("torch"),
+                .linkedLibrary("torch_cpu"),
+                .linkedLibrary("c10"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
+        .target(
+            name: "Torch",
+            dependencies: ["CTorch"],
+            swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
+        ),
+        .executableTarget(name: "TorchDemo", dependencies: ["Torch"]),
+        .executableTarget(name: "TorchBench", dependencies: ["Torch"], path: "bench/TorchBench"),
+        .testTarget(
+            name: "TorchTests",
+            dependencies: ["Torch"],
+            resources: [.copy("Fixtures")]
+        ),
+    ],
+    cxxLanguageStandard: .cxx20
+)

@@ -1,0 +1,2 @@
+import CTorch
+public let version = String(cString: lt_version())

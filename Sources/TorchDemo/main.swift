@@ -1,0 +1,1 @@
+import Torch; print(Torch.version)
