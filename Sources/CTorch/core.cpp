@@ -62,6 +62,8 @@ char *lt_scope_pop(void) {
     return s.failed ? dup(s.first) : nullptr;
 }
 int32_t lt_scope_depth(void) { return static_cast<int32_t>(scopes.size()); }
+int32_t lt_scope_failed(void) { return scope_failed() ? 1 : 0; }
+lt_status lt_report_error(const char *message) { return fail(message); }
 
 // MARK: runtime
 lt_status lt_set_num_threads(int32_t intra, int32_t interop) {
@@ -121,6 +123,8 @@ lt_status lt_to_string(lt_tensor t, char **out) {
         *out = dup(os.str());
     });
 }
+
+lt_status lt_set_data(lt_tensor t, lt_tensor src) { LT_GUARD(T(t).set_data(T(src))); }
 
 // MARK: creation
 lt_status lt_from_data(const void *data, const int64_t *shape, int64_t ndim, int32_t dtype, lt_tensor *out) {

@@ -30,6 +30,10 @@ void lt_scope_push(void);
 /// Pops the innermost scope. Returns a malloc'd copy of its first error (free it), or NULL.
 char *lt_scope_pop(void);
 int32_t lt_scope_depth(void);
+/// 1 when the innermost scope already holds an error.
+int32_t lt_scope_failed(void);
+/// Records an error raised on the Swift side (bad arguments) exactly as a torch error.
+lt_status lt_report_error(const char *message);
 
 // MARK: runtime
 lt_status lt_set_num_threads(int32_t intra, int32_t interop);
@@ -58,6 +62,8 @@ int32_t lt_is_contiguous(lt_tensor t);
 void *lt_data_ptr(lt_tensor t);
 int64_t lt_element_size(lt_tensor t);
 lt_status lt_to_string(lt_tensor t, char **out);  // malloc'd
+/// Replaces t's data with src's (torch's `t.data = src`): moves a parameter in place.
+lt_status lt_set_data(lt_tensor t, lt_tensor src);
 
 // MARK: creation (dtype: c10::ScalarType code; device: type, index)
 lt_status lt_from_data(const void *data, const int64_t *shape, int64_t ndim, int32_t dtype, lt_tensor *out);

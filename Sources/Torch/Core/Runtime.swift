@@ -1,0 +1,68 @@
+internal import CTorch
+import Foundation
+
+/// Process-wide settings of the engine: threads, seeding, determinism, versions.
+public enum Runtime {
+    /// Sets libtorch's intra-op thread count (which also sets OpenMP's and MKL's) once,
+    /// before the first tensor is made. The count is `LAB_NUM_THREADS`, else
+    /// `OMP_NUM_THREADS`, else libtorch's own default (the number of physical cores).
+    /// Inter-op threads keep libtorch's default. Call ``setThreads(_:)`` before any
+    /// tensor exists to choose another count from code.
+    static func ensureConfigured() { _ = configured }
+
+    private static let configured: Bool = {
+        let env = ProcessInfo.processInfo.environment
+        let requested = (env["LAB_NUM_THREADS"] ?? env["OMP_NUM_THREADS"]).flatMap { Int32($0) }
+        let threads = requested ?? lt_get_num_threads()
+        _ = lt_set_num_threads(max(1, threads), 0)
+        return true
+    }()
+
+    /// Sets the intra-op thread count (OpenMP and MKL follow). Call once, at start.
+    public static func setThreads(_ count: Int) {
+        ensureConfigured()
+        statusCall(lt_set_num_threads(Int32(max(1, count)), 0))
+    }
+
+    /// libtorch's intra-op thread count.
+    public static var threads: Int { ensureConfigured(); return Int(lt_get_num_threads()) }
+    /// libtorch's inter-op thread count.
+    public static var interopThreads: Int { Int(lt_get_num_interop_threads()) }
+    /// The linked libtorch's version, e.g. "2.13.0".
+    public static var libtorchVersion: String { String(cString: lt_version()) }
+    /// libtorch's description of its thread pools and math libraries (`torch.__config__.parallel_info()`).
+    public static var parallelInfo: String { String(cString: lt_parallel_info()) }
+    /// The number of CUDA devices (0 with a CPU-only libtorch).
+    public static var cudaDeviceCount: Int { Int(lt_cuda_device_count()) }
+
+    /// Makes libtorch pick deterministic algorithms (errors where an op has none),
+    /// as `torch.use_deterministic_algorithms(True)`.
+    public static func setDeterministic(_ on: Bool) { statusCall(lt_set_deterministic(on ? 1 : 0)) }
+}
+
+/// Seeds libtorch's global generator, as `torch.manual_seed(seed)`: the same seed
+/// gives the same `randn`, `rand`, dropout masks and initial weights as PyTorch.
+public func manualSeed(_ seed: UInt64) {
+    Runtime.ensureConfigured()
+    statusCall(lt_manual_seed(seed))
+}
+
+/// Runs `body` with gradient recording off (as `with torch.no_grad():`).
+/// Grad mode is per thread in libtorch, so `body` is synchronous.
+public func withNoGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = lt_grad_enabled()
+    lt_set_grad_enabled(0)
+    defer { lt_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Runs `body` with gradient recording on (as `with torch.enable_grad():`).
+public func withGrad<R>(_ body: () throws -> R) rethrows -> R {
+    let previous = lt_grad_enabled()
+    lt_set_grad_enabled(1)
+    defer { lt_set_grad_enabled(previous) }
+    return try body()
+}
+
+/// Whether operations on this thread record gradients.
+public var isGradEnabled: Bool { lt_grad_enabled() != 0 }

@@ -1,0 +1,27 @@
+/// y = x·Wᵀ + b, as `torch.nn.Linear`. x: (…, in) → (…, out).
+/// Initialized as PyTorch: W ~ kaiming_uniform(a=√5), b ~ U(±1/√in).
+public final class Linear: Module, Layer {
+    /// (out, in)
+    public var weight: Tensor
+    /// (out), or nil
+    public var bias: Tensor?
+    public let inFeatures: Int
+    public let outFeatures: Int
+
+    public init(_ inFeatures: Int, _ outFeatures: Int, bias: Bool = true, dtype: DType = .float32, device: Device = .cpu) {
+        self.inFeatures = inFeatures
+        self.outFeatures = outFeatures
+        weight = Init.parameter([outFeatures, inFeatures], dtype: dtype, device: device)
+        self.bias = bias ? Init.parameter([outFeatures], dtype: dtype, device: device) : nil
+        super.init()
+        Init.resetLinearLike(weight: weight, bias: self.bias)
+    }
+
+    public func callAsFunction(_ x: Tensor) -> Tensor { F.linear(x, weight: weight, bias: bias) }
+}
+
+/// The identity.
+public final class Identity: Module, Layer {
+    public override init() {}
+    public func callAsFunction(_ x: Tensor) -> Tensor { x }
+}

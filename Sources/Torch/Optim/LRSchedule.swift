@@ -1,0 +1,57 @@
+import Foundation
+
+/// A learning-rate schedule: the rate for a step, given the base rate.
+public protocol LRSchedule: Sendable {
+    func learningRate(step: Int, base: Double) -> Double
+}
+
+/// Multiplies the rate by `gamma` every `stepSize` steps (`torch.optim.lr_scheduler.StepLR`).
+public struct StepLR: LRSchedule {
+    public let stepSize: Int
+    public let gamma: Double
+    public init(stepSize: Int, gamma: Double = 0.1) { self.stepSize = stepSize; self.gamma = gamma }
+    public func learningRate(step: Int, base: Double) -> Double {
+        base * Foundation.pow(gamma, Double(step / stepSize))
+    }
+}
+
+/// Linear warm-up from base/warmupSteps to base over `warmupSteps` steps, then cosine decay
+/// to `minLearningRate` at `totalSteps` (SGDR without restarts,
+/// [Loshchilov & Hutter 2017](https://arxiv.org/abs/1608.03983)). The same rates as PyTorch's
+/// `SequentialLR([LinearLR(1/warmup, total_iters=warmup-1), CosineAnnealingLR(total-warmup, eta_min)], [warmup])`.
+public struct CosineWithWarmup: LRSchedule {
+    public let warmupSteps: Int
+    public let totalSteps: Int
+    public let minLearningRate: Double
+    public init(warmupSteps: Int, totalSteps: Int, minLearningRate: Double = 0) {
+        self.warmupSteps = warmupSteps; self.totalSteps = totalSteps; self.minLearningRate = minLearningRate
+    }
+    public func learningRate(step: Int, base: Double) -> Double {
+        if step < warmupSteps { return base * Double(step + 1) / Double(warmupSteps) }
+        let span = Double(Swift.max(1, totalSteps - warmupSteps))
+        let t = Swift.min(Double(step - warmupSteps), span)
+        return minLearningRate + (base - minLearningRate) * (1 + Foundation.cos(Double.pi * t / span)) / 2
+    }
+}
+
+/// Drives an optimizer's learning rate with a schedule: call `step()` after each optimizer step.
+public final class LRScheduler {
+    public let optimizer: any Optimizer
+    public let schedule: any LRSchedule
+    public let baseLearningRate: Double
+    /// Steps taken so far.
+    public private(set) var stepCount = 0
+
+    public init(_ optimizer: any Optimizer, schedule: any LRSchedule) {
+        self.optimizer = optimizer
+        self.schedule = schedule
+        baseLearningRate = optimizer.learningRate
+        optimizer.learningRate = schedule.learningRate(step: 0, base: baseLearningRate)
+    }
+
+    /// Advances one step and sets the optimizer's rate for the next.
+    public func step() {
+        stepCount += 1
+        optimizer.learningRate = schedule.learningRate(step: stepCount, base: baseLearningRate)
+    }
+}

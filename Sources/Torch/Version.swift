@@ -1,2 +1,0 @@
-import CTorch
-public let version = String(cString: lt_version())
