@@ -75,7 +75,7 @@ let package = Package(
         .testTarget(
             name: "TorchTests",
             dependencies: ["Torch"],
-            resources: [.copy("Fixtures")]
+            exclude: ["Fixtures"]
         ),
     ],
     cxxLanguageStandard: .cxx20

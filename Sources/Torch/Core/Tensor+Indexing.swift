@@ -3,34 +3,46 @@ internal import CTorch
 /// One component of a subscript: `x[0]`, `x[1..<3]`, `x[.all, 2...]`, `x[.ellipsis, 0]`,
 /// `x[.newAxis]`, `x[.stride(from: 0, to: 8, by: 2)]`, `x[indexTensor]`.
 /// Negative integers count from the end, as in Python.
-public enum TensorIndex {
-    case index(Int)
-    case range(start: Int?, end: Int?, step: Int)
-    case all
-    case newAxis
-    case ellipsis
-    /// int64 indices along the dimension, or a bool mask over the whole tensor.
-    case tensor(Tensor)
+public struct TensorIndex {
+    enum Kind {
+        case index(Int)
+        case range(start: Int?, end: Int?, step: Int)
+        case all
+        case newAxis
+        case ellipsis
+        /// int64 indices along the dimension, or a bool mask over the whole tensor.
+        case tensor(Tensor)
+    }
+    let kind: Kind
+}
 
+extension TensorIndexConvertible where Self == TensorIndex {
+    /// Every element of the dimension (Python's `:`).
+    public static var all: TensorIndex { TensorIndex(kind: .all) }
+    /// A new dimension of size 1 (Python's `None`).
+    public static var newAxis: TensorIndex { TensorIndex(kind: .newAxis) }
+    /// As many `.all` as needed to cover the remaining dimensions (Python's `...`).
+    public static var ellipsis: TensorIndex { TensorIndex(kind: .ellipsis) }
+    /// Elements `start..<end` every `step` (Python's `start:end:step`).
     public static func stride(from start: Int? = nil, to end: Int? = nil, by step: Int) -> TensorIndex {
-        .range(start: start, end: end, step: step)
+        TensorIndex(kind: .range(start: start, end: end, step: step))
     }
 }
 
 /// A value usable inside a tensor subscript.
 public protocol TensorIndexConvertible { var tensorIndex: TensorIndex { get } }
 extension TensorIndex: TensorIndexConvertible { public var tensorIndex: TensorIndex { self } }
-extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { .index(self) } }
-extension Range<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { .range(start: lowerBound, end: upperBound, step: 1) } }
+extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .index(self)) } }
+extension Range<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: upperBound, step: 1)) } }
 extension ClosedRange<Int>: TensorIndexConvertible {
-    public var tensorIndex: TensorIndex { .range(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1)) }
 }
-extension PartialRangeFrom<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { .range(start: lowerBound, end: nil, step: 1) } }
-extension PartialRangeUpTo<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { .range(start: nil, end: upperBound, step: 1) } }
+extension PartialRangeFrom<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: nil, step: 1)) } }
+extension PartialRangeUpTo<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: nil, end: upperBound, step: 1)) } }
 extension PartialRangeThrough<Int>: TensorIndexConvertible {
-    public var tensorIndex: TensorIndex { .range(start: nil, end: upperBound == -1 ? nil : upperBound + 1, step: 1) }
+    public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: nil, end: upperBound == -1 ? nil : upperBound + 1, step: 1)) }
 }
-extension Tensor: TensorIndexConvertible { public var tensorIndex: TensorIndex { .tensor(self) } }
+extension Tensor: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .tensor(self)) } }
 
 extension Tensor {
     /// Basic and advanced indexing, as in PyTorch. Integer and range results are views.
@@ -39,7 +51,8 @@ extension Tensor {
         set { index(indices.map(\.tensorIndex)).copy_(newValue) }
     }
 
-    func index(_ items: [TensorIndex]) -> Tensor {
+    func index(_ indices: [TensorIndex]) -> Tensor {
+        let items = indices.map(\.kind)
         if items.count == 1, case .tensor(let mask) = items[0], mask.dtype == .bool {
             return maskedSelect(mask)
         }

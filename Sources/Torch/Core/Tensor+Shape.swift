@@ -79,7 +79,7 @@ extension Tensor {
     public func split(size: Int, dim: Int = 0) -> [Tensor] {
         let n = self.size(dim)
         guard size > 0 else { raise("split(size:): size must be positive, got \(size)"); return [] }
-        return stride(from: 0, to: n, by: size).map { slice(dim: dim, start: $0, end: Swift.min($0 + size, n)) }
+        return Swift.stride(from: 0, to: n, by: size).map { slice(dim: dim, start: $0, end: Swift.min($0 + size, n)) }
     }
     /// Views of the given sizes along `dim`; the sizes must add up to the dimension.
     public func split(sizes: [Int], dim: Int = 0) -> [Tensor] {

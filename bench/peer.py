@@ -1,0 +1,264 @@
+"""PyTorch peer benchmark for Lab.
+
+Measures the same workloads as Lab's TorchBench, in PyTorch, on the same
+machine, so the two can be compared:
+
+  train_b256, train_b16   training throughput of a small CLIP-style model
+                          (AdamW, lr 1e-3), samples/s
+  infer_b256, infer_b16   inference throughput of both towers, samples/s
+  add_64x64               per-op overhead of `a + b` on 64x64 float32, us/op
+
+Usage:
+  .venv/bin/python bench/peer.py --threads N --out FILE.json [--quick]
+"""
+
+import argparse
+import json
+import math
+import platform
+import sys
+import time
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.utils._python_dispatch import TorchDispatchMode
+
+# ---------------------------------------------------------------------------
+# Reference model. The Swift version in Lab must match this exactly.
+#
+# Kernel paths PyTorch 2.13 takes here on CPU (see op_paths() below):
+#  - training: each encoder layer runs the composite Python path; attention
+#    goes through F.scaled_dot_product_attention on the math backend
+#    (bmm + _safe_softmax, dropout via bernoulli_), because dropout_p > 0.
+#  - inference (eval + no_grad): each encoder layer is one fused call to
+#    aten::_transformer_encoder_layer_fwd (the "fast path").
+#  - AdamW with default arguments on CPU is the single-tensor (for-loop)
+#    implementation: neither foreach nor fused.
+# ---------------------------------------------------------------------------
+
+VOCAB = 1000
+SEQ_LEN = 16
+D_MODEL = 128
+N_HEAD = 4
+D_FF = 256
+N_LAYERS = 2
+DROPOUT = 0.1
+EMBED_DIM = 128
+
+
+class ImageTower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1 = nn.Conv2d(1, 32, kernel_size=3, padding=1)
+        self.conv2 = nn.Conv2d(32, 64, kernel_size=3, padding=1)
+        self.proj = nn.Linear(64 * 7 * 7, EMBED_DIM)
+
+    def forward(self, x):                               # x: (B, 1, 28, 28)
+        x = F.max_pool2d(F.relu(self.conv1(x)), 2)      # (B, 32, 14, 14)
+        x = F.max_pool2d(F.relu(self.conv2(x)), 2)      # (B, 64, 7, 7)
+        x = x.flatten(1)                                # (B, 3136)
+        return self.proj(x)                             # (B, 128)
+
+
+class TextTower(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.tok = nn.Embedding(VOCAB, D_MODEL)
+        self.pos = nn.Embedding(SEQ_LEN, D_MODEL)
+        # Plain list of layers (not nn.TransformerEncoder): no nested-tensor
+        # path, no final LayerNorm.
+        self.layers = nn.ModuleList([
+            nn.TransformerEncoderLayer(
+                d_model=D_MODEL, nhead=N_HEAD, dim_feedforward=D_FF,
+                dropout=DROPOUT, batch_first=True, norm_first=True)
+            for _ in range(N_LAYERS)
+        ])
+        self.proj = nn.Linear(D_MODEL, EMBED_DIM)
+
+    def forward(self, tokens):                          # tokens: (B, 16) int64
+        positions = torch.arange(tokens.shape[1])       # (16,)
+        x = self.tok(tokens) + self.pos(positions)      # (B, 16, 128)
+        for layer in self.layers:
+            x = layer(x)                                # (B, 16, 128)
+        x = x.mean(dim=1)                               # (B, 128)
+        return self.proj(x)                             # (B, 128)
+
+
+class CLIP(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.image = ImageTower()
+        self.text = TextTower()
+        self.logit_scale = nn.Parameter(torch.tensor(math.log(1 / 0.07)))
+
+    def embed(self, images, tokens):
+        img = F.normalize(self.image(images), dim=-1)   # (B, 128)
+        txt = F.normalize(self.text(tokens), dim=-1)    # (B, 128)
+        return img, txt
+
+    def loss(self, images, tokens):
+        img, txt = self.embed(images, tokens)
+        logits = self.logit_scale.exp() * img @ txt.T   # (B, B)
+        labels = torch.arange(logits.shape[0])          # (B,)
+        return (F.cross_entropy(logits, labels)
+                + F.cross_entropy(logits.T, labels)) / 2
+
+
+def make_inputs(batch):
+    images = torch.randn(batch, 1, 28, 28)
+    tokens = torch.randint(0, VOCAB, (batch, SEQ_LEN))
+    return images, tokens
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+WARMUP_STEPS = 5
+REPEATS = 3
+
+
+def best_rate(step, batch, min_seconds):
+    """Warm up, then REPEATS times run `step` until >= min_seconds have
+    passed; return the best samples/s."""
+    for _ in range(WARMUP_STEPS):
+        step()
+    best = 0.0
+    for _ in range(REPEATS):
+        steps = 0
+        t0 = time.perf_counter()
+        while True:
+            step()
+            steps += 1
+            elapsed = time.perf_counter() - t0
+            if elapsed >= min_seconds:
+                break
+        best = max(best, steps * batch / elapsed)
+    return best
+
+
+def bench_train(batch, min_seconds):
+    model = CLIP()
+    model.train()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    images, tokens = make_inputs(batch)
+
+    def step():
+        opt.zero_grad()
+        loss = model.loss(images, tokens)
+        loss.backward()
+        opt.step()
+
+    return best_rate(step, batch, min_seconds)
+
+
+def bench_infer(batch, min_seconds):
+    model = CLIP()
+    model.eval()
+    images, tokens = make_inputs(batch)
+
+    def step():
+        with torch.no_grad():
+            model.embed(images, tokens)
+
+    return best_rate(step, batch, min_seconds)
+
+
+def bench_add(iters):
+    a = torch.randn(64, 64)
+    b = torch.randn(64, 64)
+    for _ in range(1000):
+        a + b
+    best = math.inf
+    for _ in range(REPEATS):
+        t0 = time.perf_counter()
+        for _ in range(iters):
+            a + b
+        best = min(best, time.perf_counter() - t0)
+    return best / iters * 1e6
+
+
+class _OpRecorder(TorchDispatchMode):
+    """Records the names of the aten ops that reach the kernels."""
+
+    def __init__(self):
+        super().__init__()
+        self.ops = set()
+
+    def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+        self.ops.add(str(func.overloadpacket))
+        return func(*args, **(kwargs or {}))
+
+
+def op_paths():
+    """Notable aten ops hit by one train step and one inference pass
+    (diagnostic only, printed to stderr): shows whether the encoder layers
+    take the fused fast path, which attention kernel runs, and which AdamW
+    implementation runs. Called after the benchmarks so it does not disturb
+    the seeded weights and data."""
+    notable = ("_transformer_encoder_layer_fwd", "_native_multi_head_attention",
+               "scaled_dot_product", "_safe_softmax", "bernoulli",
+               "_foreach_", "_fused_adamw", "addcdiv_", "lerp_")
+    model = CLIP()
+    opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+    images, tokens = make_inputs(4)
+
+    model.train()
+    train = _OpRecorder()
+    with train:
+        opt.zero_grad()
+        model.loss(images, tokens).backward()
+        opt.step()
+
+    model.eval()
+    infer = _OpRecorder()
+    with torch.no_grad(), infer:
+        model.embed(images, tokens)
+
+    return {mode: sorted(op for op in rec.ops if any(n in op for n in notable))
+            for mode, rec in (("train", train), ("infer", infer))}
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--out", required=True)
+    p.add_argument("--quick", action="store_true",
+                   help="0.5 s per timing instead of 3 s, fewer add iterations")
+    args = p.parse_args()
+
+    torch.set_num_threads(args.threads)
+    torch.manual_seed(0)
+
+    min_seconds = 0.5 if args.quick else 3.0
+    add_iters = 20_000 if args.quick else 200_000
+
+    results = {}
+    for batch in (256, 16):
+        key = f"train_b{batch}"
+        results[key] = {"value": bench_train(batch, min_seconds), "unit": "samples/s"}
+        print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
+    for batch in (256, 16):
+        key = f"infer_b{batch}"
+        results[key] = {"value": bench_infer(batch, min_seconds), "unit": "samples/s"}
+        print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
+    results["add_64x64"] = {"value": bench_add(add_iters), "unit": "us/op"}
+    print(f"add_64x64: {results['add_64x64']['value']:.3f} us/op", file=sys.stderr)
+
+    for mode, names in op_paths().items():
+        print(f"notable ops ({mode}): {', '.join(names) or '-'}", file=sys.stderr)
+
+    results["versions"] = {"torch": torch.__version__,
+                           "python": platform.python_version()}
+    results["threads"] = {"intra": torch.get_num_threads(),
+                          "interop": torch.get_num_interop_threads()}
+
+    with open(args.out, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,152 @@
+"""Combine Lab's and PyTorch's benchmark results into one table.
+
+Usage:
+  .venv/bin/python bench/report.py --lab LAB.json --peer PEER.json \\
+      --out-json bench/results.json --out-md bench/RESULTS.md
+
+Both inputs map benchmark names to {"value": x, "unit": "..."} and also hold
+"versions" and "threads" objects. The ratio is oriented so that a value above
+1 always means Lab is faster: lab/pytorch for rates (units ending in "/s"),
+pytorch/lab for times (units such as "us/op").
+"""
+
+import argparse
+import datetime
+import json
+import os
+import sys
+
+TIME_UNITS = {"s", "ms", "us", "ns", "s/op", "ms/op", "us/op", "ns/op",
+              "s/step", "ms/step", "us/step"}
+
+
+def measurements(data):
+    """The benchmark entries of a result file: keys whose value has a "value"."""
+    return {k: v for k, v in data.items() if isinstance(v, dict) and "value" in v}
+
+
+def ratio(lab, peer, unit):
+    if lab is None or peer is None:
+        return None
+    if unit.endswith("/s"):
+        return lab / peer if peer else None
+    if unit in TIME_UNITS:
+        return peer / lab if lab else None
+    print(f"report.py: unknown unit {unit!r}, no ratio", file=sys.stderr)
+    return None
+
+
+def combine(lab, peer):
+    lab_m, peer_m = measurements(lab), measurements(peer)
+    out = {}
+    for name in sorted(set(lab_m) | set(peer_m)):
+        l, p = lab_m.get(name), peer_m.get(name)
+        if l and p and l["unit"] != p["unit"]:
+            sys.exit(f"report.py: {name}: unit mismatch, "
+                     f"Lab {l['unit']!r} vs PyTorch {p['unit']!r}")
+        unit = (l or p)["unit"]
+        entry = {"lab": l["value"] if l else None,
+                 "pytorch": p["value"] if p else None,
+                 "unit": unit}
+        r = ratio(entry["lab"], entry["pytorch"], unit)
+        if r is not None:
+            entry["ratio"] = r
+        out[name] = entry
+    return out
+
+
+def machine():
+    cpu = "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    mem = "unknown memory"
+    try:
+        with open("/proc/meminfo") as f:
+            for line in f:
+                if line.startswith("MemTotal:"):
+                    kib = int(line.split()[1])
+                    mem = f"{kib / 2**20:.1f} GiB"
+                    break
+    except OSError:
+        pass
+    return cpu, os.cpu_count(), mem
+
+
+def fmt_value(x):
+    if x is None:
+        return "—"
+    if abs(x) >= 100:
+        return f"{x:,.0f}"
+    if abs(x) >= 10:
+        return f"{x:.1f}"
+    return f"{x:.2f}"
+
+
+def fmt_pairs(d):
+    if not d:
+        return "—"
+    return ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
+
+
+def markdown(results, lab, peer):
+    cpu, cores, mem = machine()
+    now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    lines = [
+        "# Lab vs PyTorch benchmarks",
+        "",
+        f"- Machine: {cpu}, {cores} logical cores, {mem} memory",
+        f"- Date: {now}",
+        f"- Lab: {fmt_pairs(lab.get('versions'))}; threads: {fmt_pairs(lab.get('threads'))}",
+        f"- PyTorch: {fmt_pairs(peer.get('versions'))}; threads: {fmt_pairs(peer.get('threads'))}",
+        "",
+        "| benchmark | Lab | PyTorch | unit | Lab ÷ PyTorch |",
+        "|---|---:|---:|---|---:|",
+    ]
+    for name, e in results.items():
+        r = f"{e['ratio']:.2f}×" if "ratio" in e else "—"
+        lines.append(f"| {name} | {fmt_value(e['lab'])} | {fmt_value(e['pytorch'])} "
+                     f"| {e['unit']} | {r} |")
+    lines += [
+        "",
+        "Ratios above 1 mean Lab is faster (for samples/s the ratio is Lab ÷ PyTorch, "
+        "for us/op it is PyTorch ÷ Lab); both sides were measured in the same run, "
+        "with the same libtorch and the same thread count.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--lab", required=True)
+    p.add_argument("--peer", required=True)
+    p.add_argument("--out-json", required=True)
+    p.add_argument("--out-md", required=True)
+    args = p.parse_args()
+
+    with open(args.lab) as f:
+        lab = json.load(f)
+    with open(args.peer) as f:
+        peer = json.load(f)
+
+    if lab.get("threads") != peer.get("threads"):
+        print(f"report.py: warning: thread counts differ, Lab {lab.get('threads')} "
+              f"vs PyTorch {peer.get('threads')}", file=sys.stderr)
+
+    results = combine(lab, peer)
+    with open(args.out_json, "w") as f:
+        json.dump(results, f, indent=2, sort_keys=True)
+        f.write("\n")
+    with open(args.out_md, "w") as f:
+        f.write(markdown(results, lab, peer))
+
+
+if __name__ == "__main__":
+    main()
