@@ -49,9 +49,8 @@ func expectIdentical(_ actual: Tensor?, _ expected: Tensor?, _ what: String, sou
     #expect(actual.shape == expected.shape, "\(what): shape", sourceLocation: sourceLocation)
     #expect(actual.dtype == expected.dtype, "\(what): dtype", sourceLocation: sourceLocation)
     let a = actual.detached().contiguous().to(.cpu), e = expected.detached().contiguous().to(.cpu)
-    #expect(a.asArray(UInt8.self).count == a.count || a.dtype != .uint8)
-    let bytesA = rawBytes(a), bytesE = rawBytes(e)
-    #expect(bytesA == bytesE, "\(what): values differ", sourceLocation: sourceLocation)
+    let same = rawBytes(a) == rawBytes(e)
+    #expect(same, "\(what): values differ in their bits", sourceLocation: sourceLocation)
 }
 
 func rawBytes(_ t: Tensor) -> [UInt8] {

@@ -11,7 +11,7 @@ import Glibc
 /// identical bits.
 public enum Safetensors {
     /// A loaded file.
-    public struct File {
+    public struct File: Sendable {
         public var tensors: [String: Tensor]
         public var metadata: [String: String]
     }
