@@ -3,6 +3,11 @@
 import Foundation
 import Torch
 
+if CommandLine.arguments.contains("--fail") {
+    // Shows what an unhandled failing op does: the process stops with torch's message.
+    _ = F.linear(Tensor.ones([2, 3]), weight: Tensor.ones([4, 5]))
+}
+
 manualSeed(0)
 print("libtorch \(Runtime.libtorchVersion), \(Runtime.threads) intra-op threads")
 
