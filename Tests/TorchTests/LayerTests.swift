@@ -62,6 +62,19 @@ import Testing
               run: { m, x in [(m as! Sequential)(x[0])] })
     }
 
+    /// Without gradients in evaluation mode the layer takes libtorch's fused kernel, as PyTorch does;
+    /// its output must match the op-by-op path (the fixture) within float32 rounding.
+    @Test func transformerEncoderFastPathMatchesComposite() {
+        manualSeed(18)
+        let layer = TransformerEncoderLayer(dModel: 16, numHeads: 4, dimFeedforward: 32)
+        layer.eval()
+        let x = Self.t.tensors["encoder_post.in0"]!
+        #expect(layer.fastPath(x, hasMask: false) == nil, "gradients are on: no fast path")
+        let fused = withNoGrad { layer.fastPath(x, hasMask: false) }
+        expectClose(fused, Self.t.tensors["encoder_post.out0"], rtol: 1e-4, atol: 1e-5, "fused encoder layer")
+        expectClose(withNoGrad { layer(x) }, Self.t.tensors["encoder_post.out0"], rtol: 1e-4, atol: 1e-5, "encoder layer without grad")
+    }
+
     @Test func seededGeneratorMatchesPyTorch() {
         manualSeed(42)
         expectIdentical(Tensor.randn([3, 4]), Self.t.tensors["randn.seed42"], "randn after manualSeed(42)")

@@ -1,1 +1,150 @@
+// Lab's side of `make bench`: the same workloads as bench/peer.py, on the same libtorch.
+//
+//   TorchBench --threads N --out FILE.json [--quick]
+//
+// train_b256, train_b16   training throughput of the reference CLIP-style model (AdamW), samples/s
+// infer_b256, infer_b16   inference throughput of both towers (eval, no grad), samples/s
+// add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
+// add_64x64_boxed         the same op through the generic dispatcher call, µs/op (why hot ops are hand-written)
+import Foundation
 import Torch
+
+// MARK: the reference model (bench/peer.py holds the same in PyTorch)
+
+let vocabulary = 1000, sequenceLength = 16, width = 128, heads = 4, feedForward = 256, embedding = 128
+
+final class ImageTower: Module {
+    let conv1 = Conv2d(1, 32, kernelSize: 3, padding: 1)
+    let conv2 = Conv2d(32, 64, kernelSize: 3, padding: 1)
+    let proj = Linear(64 * 7 * 7, embedding)
+
+    func callAsFunction(_ x: Tensor) -> Tensor {                          // (B, 1, 28, 28)
+        var h = F.maxPool2d(conv1(x).relu(), kernel: (2, 2))              // (B, 32, 14, 14)
+        h = F.maxPool2d(conv2(h).relu(), kernel: (2, 2))                  // (B, 64, 7, 7)
+        return proj(h.flatten(start: 1))                                  // (B, 128)
+    }
+}
+
+final class TextTower: Module {
+    let tok = Embedding(vocabulary, width)
+    let pos = Embedding(sequenceLength, width)
+    let layers = (0..<2).map { _ in
+        TransformerEncoderLayer(dModel: width, numHeads: heads, dimFeedforward: feedForward, dropout: 0.1, normFirst: true)
+    }
+    let proj = Linear(width, embedding)
+    let positions = Tensor.arange(sequenceLength)
+
+    func callAsFunction(_ tokens: Tensor) -> Tensor {                     // (B, 16) int64
+        var x = tok(tokens) + pos(positions)                              // (B, 16, 128)
+        for layer in layers { x = layer(x) }                              // (B, 16, 128)
+        return proj(x.mean(dim: 1))                                       // (B, 128)
+    }
+}
+
+final class CLIP: Module {
+    let image = ImageTower()
+    let text = TextTower()
+    /// log(1/0.07): CLIP's initial temperature (Radford et al. 2021).
+    let logitScale = Tensor(Float(Foundation.log(1 / 0.07))).requiringGrad()
+
+    func embed(_ images: Tensor, _ tokens: Tensor) -> (Tensor, Tensor) {
+        (F.normalize(image(images), dim: -1), F.normalize(text(tokens), dim: -1))   // (B, 128) each
+    }
+
+    /// Symmetric InfoNCE: cross-entropy over images→texts and texts→images.
+    func loss(_ images: Tensor, _ tokens: Tensor) -> Tensor {
+        let (img, txt) = embed(images, tokens)
+        let logits = logitScale.exp() * img.matmul(txt.T)                 // (B, B)
+        let labels = Tensor.arange(logits.size(0))
+        return (F.crossEntropy(logits, labels) + F.crossEntropy(logits.T, labels)) / 2.0
+    }
+}
+
+// MARK: timing (the same scheme as bench/peer.py)
+
+let arguments = CommandLine.arguments
+func option(_ name: String) -> String? {
+    arguments.firstIndex(of: name).flatMap { $0 + 1 < arguments.count ? arguments[$0 + 1] : nil }
+}
+let quick = arguments.contains("--quick")
+let minSeconds = quick ? 0.5 : 3.0
+let addIterations = quick ? 20_000 : 200_000
+if let threads = option("--threads").flatMap(Int.init) { Runtime.setThreads(threads) }
+manualSeed(0)
+
+func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
+
+func bestRate(batch: Int, _ step: () -> Void) -> Double {
+    for _ in 0..<5 { step() }
+    var best = 0.0
+    for _ in 0..<3 {
+        var steps = 0
+        let start = now()
+        var elapsed = 0.0
+        repeat { step(); steps += 1; elapsed = now() - start } while elapsed < minSeconds
+        best = max(best, Double(steps * batch) / elapsed)
+    }
+    return best
+}
+
+func inputs(_ batch: Int) -> (Tensor, Tensor) {
+    (Tensor.randn([batch, 1, 28, 28]), Tensor.randint(0, vocabulary, [batch, sequenceLength]))
+}
+
+func benchTrain(_ batch: Int) -> Double {
+    let model = CLIP()
+    let optimizer = AdamW(model.parameters(), learningRate: 1e-3)
+    let (images, tokens) = inputs(batch)
+    return bestRate(batch: batch) {
+        optimizer.zeroGrad()
+        let loss = model.loss(images, tokens)
+        loss.backward()
+        optimizer.step()
+    }
+}
+
+func benchInfer(_ batch: Int) -> Double {
+    let model = CLIP()
+    model.eval()
+    let (images, tokens) = inputs(batch)
+    return bestRate(batch: batch) { withNoGrad { _ = model.embed(images, tokens) } }
+}
+
+func benchAdd(boxed: Bool) -> Double {
+    let a = Tensor.randn([64, 64]), b = Tensor.randn([64, 64])
+    let add: () -> Tensor = boxed ? { Ops.call("aten::add", overload: "Tensor", [.tensor(a), .tensor(b)]).tensor(0) } : { a + b }
+    for _ in 0..<1000 { _ = add() }
+    var best = Double.infinity
+    for _ in 0..<3 {
+        let start = now()
+        for _ in 0..<addIterations { _ = add() }
+        best = min(best, now() - start)
+    }
+    return best / Double(addIterations) * 1e6
+}
+
+var results: [String: Any] = [:]
+@MainActor func record(_ key: String, _ value: Double, _ unit: String) {
+    results[key] = ["value": value, "unit": unit]
+    FileHandle.standardError.write("\(key): \(String(format: "%.3f", value)) \(unit)\n".data(using: .utf8)!)
+}
+for batch in [256, 16] { record("train_b\(batch)", benchTrain(batch), "samples/s") }
+for batch in [256, 16] { record("infer_b\(batch)", benchInfer(batch), "samples/s") }
+record("add_64x64", benchAdd(boxed: false), "us/op")
+record("add_64x64_boxed", benchAdd(boxed: true), "us/op")
+
+var swiftVersion = "unknown"
+#if swift(>=6.3)
+swiftVersion = "6.3+"
+#elseif swift(>=6.0)
+swiftVersion = "6.x"
+#endif
+results["versions"] = ["libtorch": Runtime.libtorchVersion, "swift": swiftVersion]
+results["threads"] = ["intra": Runtime.threads, "interop": Runtime.interopThreads]
+
+let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
+if let out = option("--out") {
+    try data.write(to: URL(fileURLWithPath: out))
+} else {
+    print(String(decoding: data, as: UTF8.self))
+}

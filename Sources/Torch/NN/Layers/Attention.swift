@@ -150,7 +150,12 @@ public final class TransformerEncoderLayer: Module, Layer {
     }
 
     /// x: (B, T, E) → (B, T, E). `keyPaddingMask` (B, T): true marks padding tokens.
+    ///
+    /// In evaluation mode without gradients and without masks, the layer runs as one fused
+    /// libtorch kernel (`aten::_transformer_encoder_layer_fwd`), the "fast path" that
+    /// PyTorch's own layer takes under the same conditions; otherwise it runs op by op.
     public func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor?, mask: Tensor? = nil, isCausal: Bool = false) -> Tensor {
+        if let fused = fastPath(x, hasMask: keyPaddingMask != nil || mask != nil || isCausal) { return fused }
         func selfAttention(_ y: Tensor) -> Tensor {
             dropout1(selfAttn(y, y, y, keyPaddingMask: keyPaddingMask, attentionMask: mask, isCausal: isCausal).output)
         }
@@ -164,4 +169,23 @@ public final class TransformerEncoderLayer: Module, Layer {
     }
 
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, keyPaddingMask: nil) }
+
+    /// PyTorch's conditions for its fused inference kernel, and the call.
+    func fastPath(_ x: Tensor, hasMask: Bool) -> Tensor? {
+        guard !isTraining, !hasMask, x.rank == 3, selfAttn.batchFirst, selfAttn.numHeads % 2 == 0,
+              let inBias = selfAttn.inProjBias, let outBias = selfAttn.outProj.bias,
+              let w1 = norm1.weight, let b1 = norm1.bias, let w2 = norm2.weight, let b2 = norm2.bias,
+              let f1 = linear1.bias, let f2 = linear2.bias, norm1.eps == norm2.eps
+        else { return nil }
+        let tensors = [x, selfAttn.inProjWeight, inBias, selfAttn.outProj.weight, outBias, w1, b1, w2, b2,
+                       linear1.weight, f1, linear2.weight, f2]
+        if isGradEnabled && tensors.contains(where: \.requiresGrad) { return nil }
+        return Ops.call("aten::_transformer_encoder_layer_fwd", [
+            .tensor(x), .int(selfAttn.embedDim), .int(selfAttn.numHeads),
+            .tensor(selfAttn.inProjWeight), .tensor(inBias), .tensor(selfAttn.outProj.weight), .tensor(outBias),
+            .bool(activation == .gelu), .bool(normFirst), .double(norm1.eps),
+            .tensor(w1), .tensor(b1), .tensor(w2), .tensor(b2),
+            .tensor(linear1.weight), .tensor(f1), .tensor(linear2.weight), .tensor(f2),
+        ]).tensor(0)
+    }
 }
