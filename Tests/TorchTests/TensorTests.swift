@@ -29,6 +29,15 @@ import Testing
         #expect(t.description.contains("[ CPUFloatType{2,3} ]"))
     }
 
+    @Test func creationFromARawBuffer() throws {
+        let values: [UInt16] = [0x3C00, 0xC000, 0x7BFF]           // float16 1, −2, 65504
+        let t = values.withUnsafeBytes { Tensor(buffer: $0, shape: [3], dtype: .float16) }
+        #expect(t.dtype == .float16 && t.asArray(Float.self) == [1, -2, 65504])
+        #expect(throws: TorchError.operation("Tensor(buffer:shape:dtype:): 6 bytes do not fill shape [2, 2] of float16 (8 bytes)")) {
+            try withError { values.withUnsafeBytes { Tensor(buffer: $0, shape: [2, 2], dtype: .float16) } }
+        }
+    }
+
     @Test func seedingIsReproducible() {
         manualSeed(123); let a = Tensor.randn([4])
         manualSeed(123); let b = Tensor.randn([4])

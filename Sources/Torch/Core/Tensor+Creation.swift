@@ -44,6 +44,30 @@ extension Tensor {
         self.init(handle: handle)
     }
 
+    /// A tensor holding a copy of the bytes in `buffer`, read as row-major elements of `dtype`.
+    ///
+    /// - Parameters:
+    ///   - buffer: exactly `shape.product × dtype.byteSize` bytes, in the machine's byte order.
+    ///   - shape: the dimensions.
+    ///   - dtype: how to read the bytes.
+    public convenience init(buffer: UnsafeRawBufferPointer, shape: [Int], dtype: DType) {
+        Runtime.ensureConfigured()
+        let expected = shape.reduce(1, *) * dtype.byteSize
+        guard buffer.count == expected, shape.allSatisfy({ $0 >= 0 }) else {
+            raise("Tensor(buffer:shape:dtype:): \(buffer.count) bytes do not fill shape \(shape) of \(dtype) (\(expected) bytes)")
+            self.init(handle: lt_undefined())
+            return
+        }
+        let dims = shape.map(Int64.init)
+        var out: lt_tensor?
+        guard lt_from_data(buffer.baseAddress, dims, Int64(dims.count), dtype.rawValue, &out) == 0, let out else {
+            reportFailure()
+            self.init(handle: lt_undefined())
+            return
+        }
+        self.init(handle: out)
+    }
+
     /// A 0-dimensional tensor holding `value`.
     public convenience init<T: TensorElement>(_ value: T, dtype: DType? = nil, device: Device = .cpu) {
         let t = Tensor([value], shape: [], dtype: dtype, device: device)
