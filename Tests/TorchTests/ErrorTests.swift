@@ -16,6 +16,13 @@ import Testing
         }
     }
 
+    @Test func itemOfSeveralElementsIsAnError() {
+        #expect(throws: TorchError.operation("item(): a tensor of shape [2, 3] has 6 elements; item() needs exactly one")) {
+            try withError { Tensor.zeros([2, 3]).item(Float.self) }
+        }
+        #expect(throws: TorchError.self) { try withError { Tensor.zeros([2, 3]).item() } }
+    }
+
     @Test func wrongDtypeThrows() {
         let weight = Tensor.randn([5, 3])
         do {

@@ -123,6 +123,26 @@ func benchAdd(boxed: Bool) -> Double {
     return best / Double(addIterations) * 1e6
 }
 
+if arguments.contains("--parts") {
+    // Diagnostic: milliseconds per part of one training step at batch 256 (bench/parts.py is PyTorch's).
+    let model = CLIP()
+    let optimizer = AdamW(model.parameters(), learningRate: 1e-3)
+    let (images, tokens) = inputs(256)
+    func t(_ f: () -> Void) -> Double {
+        for _ in 0..<2 { f() }
+        var best = 1e9
+        for _ in 0..<5 { let s = now(); for _ in 0..<10 { f() }; best = min(best, (now() - s) / 10) }
+        return best * 1e3
+    }
+    let parts = [
+        t { _ = model.image(images) }, t { model.image(images).sum().backward() },
+        t { _ = model.text(tokens) }, t { model.text(tokens).sum().backward() },
+        t { optimizer.zeroGrad(); model.loss(images, tokens).backward(); optimizer.step() }, t { optimizer.step() },
+    ]
+    print(String(format: "img fwd %.1f fwd+bwd %.1f | txt fwd %.1f fwd+bwd %.1f | full %.1f | opt %.1f",
+                 parts[0], parts[1], parts[2], parts[3], parts[4], parts[5]))
+    exit(0)
+}
 var results: [String: Any] = [:]
 @MainActor func record(_ key: String, _ value: Double, _ unit: String) {
     results[key] = ["value": value, "unit": unit]

@@ -76,6 +76,9 @@ extension Tensor {
 
     // MARK: in place (used by optimizers and initializers)
 
+    /// `self + alpha · other` in one op (`torch.add(self, other, alpha=)`).
+    public func add(_ other: Tensor, alpha: Double) -> Tensor { binary(LT_ADD, self, other, alpha: alpha) }
+
     /// `self += alpha * other`, in place.
     public func add_(_ other: Tensor, alpha: Double = 1) { inPlace(LT_ADD_, self, other, alpha: alpha) }
     /// `self *= scalar`, in place.

@@ -185,9 +185,13 @@ extension Tensor {
         return out
     }
 
-    /// The value of a one-element tensor converted to `T`.
+    /// The value of a one-element tensor converted to `T` (zero after a recorded failure).
     public func item<T: TensorElement>(_ type: T.Type) -> T {
-        asArray(T.self).first ?? (0 as Int).converted(to: T.self)
+        guard count == 1 else {
+            raise("item(): a tensor of shape \(shape) has \(count) elements; item() needs exactly one")
+            return (0 as Int).converted(to: T.self)
+        }
+        return asArray(T.self).first ?? (0 as Int).converted(to: T.self)
     }
 }
 

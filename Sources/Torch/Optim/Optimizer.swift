@@ -73,7 +73,7 @@ public final class SGD: Optimizer {
         withNoGrad {
             for (i, p) in parameters.enumerated() {
                 guard var g = p.grad else { continue }
-                if weightDecay != 0 { g = g + p * weightDecay }   // grad.add(param, alpha=wd)
+                if weightDecay != 0 { g = g.add(p, alpha: weightDecay) }
                 if momentum != 0 {
                     if let buf = buffers[i] {
                         buf.mul_(momentum)
@@ -81,7 +81,7 @@ public final class SGD: Optimizer {
                     } else {
                         buffers[i] = g.clone().detached()
                     }
-                    g = nesterov ? g + buffers[i]! * momentum : buffers[i]!
+                    g = nesterov ? g.add(buffers[i]!, alpha: momentum) : buffers[i]!
                 }
                 p.add_(g, alpha: -learningRate)
             }
@@ -146,7 +146,7 @@ public final class Adam: Optimizer {
                 let m = expAvg[i]!, v = expAvgSq[i]!
                 steps[i] += 1
                 if weightDecay != 0 {
-                    if decoupledWeightDecay { p.mul_(1 - learningRate * weightDecay) } else { g = g + p * weightDecay }
+                    if decoupledWeightDecay { p.mul_(1 - learningRate * weightDecay) } else { g = g.add(p, alpha: weightDecay) }
                 }
                 m.lerp_(g, weight: 1 - beta1)
                 v.mul_(beta2)
