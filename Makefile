@@ -15,17 +15,18 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
-## make bench: Lab against PyTorch on the same libtorch, side by side, two alternating rounds.
+## make bench: Lab against PyTorch on the same libtorch, side by side, in ROUNDS alternating
+## rounds (each side keeps its best: noise on a shared machine only slows a run).
 ## Writes bench/results.json and bench/RESULTS.md.
+ROUNDS ?= 3
 bench: deps
 	$(SWIFT) build -c release --product TorchBench
-	mkdir -p .build/bench
-	.build/release/TorchBench --threads $(THREADS) --out .build/bench/lab-1.json
-	$(PYTHON) bench/peer.py --threads $(THREADS) --out .build/bench/peer-1.json
-	.build/release/TorchBench --threads $(THREADS) --out .build/bench/lab-2.json
-	$(PYTHON) bench/peer.py --threads $(THREADS) --out .build/bench/peer-2.json
-	$(PYTHON) bench/report.py --lab .build/bench/lab-1.json --lab .build/bench/lab-2.json \
-		--peer .build/bench/peer-1.json --peer .build/bench/peer-2.json \
+	rm -rf .build/bench && mkdir -p .build/bench
+	for i in $$(seq $(ROUNDS)); do \
+		.build/release/TorchBench --threads $(THREADS) --out .build/bench/lab-$$i.json || exit 1; \
+		$(PYTHON) bench/peer.py --threads $(THREADS) --out .build/bench/peer-$$i.json || exit 1; \
+	done
+	$(PYTHON) bench/report.py $(foreach i,$(shell seq $(ROUNDS)),--lab .build/bench/lab-$(i).json --peer .build/bench/peer-$(i).json) \
 		--out-json bench/results.json --out-md bench/RESULTS.md
 	cat bench/RESULTS.md
 
