@@ -41,7 +41,15 @@ let package = Package(
     platforms: [.macOS(.v14)],
     products: [
         .library(name: "Torch", targets: ["Torch"]),
+        // Experiment files are compiled against this one shared library (see ARCHITECTURE.md).
+        .library(name: "Lab", type: .dynamic, targets: ["Lab"]),
+        .executable(name: "lab", targets: ["LabCLI"]),
         .executable(name: "torch-demo", targets: ["TorchDemo"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
     ],
     targets: [
         // The only C++ in the project: a plain-C shim over libtorch.
@@ -70,6 +78,16 @@ let package = Package(
             dependencies: ["CTorch"],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
+        .target(
+            name: "Lab",
+            dependencies: ["Torch", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "Crypto", package: "swift-crypto")]
+        ),
+        .executableTarget(
+            name: "LabCLI",
+            dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
         .executableTarget(name: "TorchDemo", dependencies: ["Torch"]),
         .executableTarget(name: "TorchBench", dependencies: ["Torch"], path: "bench/TorchBench"),
         .testTarget(
@@ -77,6 +95,7 @@ let package = Package(
             dependencies: ["Torch"],
             exclude: ["Fixtures"]
         ),
+        .testTarget(name: "LabTests", dependencies: ["Lab"]),
     ],
     cxxLanguageStandard: .cxx20
 )

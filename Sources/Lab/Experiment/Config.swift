@@ -1,0 +1,123 @@
+import Foundation
+
+/// An experiment's hyperparameters: one typed value whose every field is recorded with
+/// the run and can be overridden from the command line (`--set epochs=3`).
+///
+/// Fields must have default values and be of a type the command line can parse: `Int`,
+/// `Double`, `Float`, `Bool`, `String`, or arrays of those (`--set sizes=[16,64,256]`).
+public protocol ExperimentConfig: Codable, Hashable, Sendable {}
+
+/// A config field as the command line sees it.
+public struct ConfigField: Sendable, Equatable {
+    public let name: String
+    /// "Int", "Double", "Bool", "String", "[Int]" …
+    public let type: String
+    /// The current value as JSON text.
+    public let json: String
+}
+
+extension ExperimentConfig {
+    /// The fields in declaration order, with their types and current values.
+    public var fields: [ConfigField] {
+        let object = (try? jsonObject()) ?? [:]
+        return Mirror(reflecting: self).children.compactMap { child in
+            guard let name = child.label else { return nil }
+            let value = object[name] ?? NSNull()
+            return ConfigField(name: name, type: ConfigParsing.typeName(of: child.value), json: ConfigParsing.json(value))
+        }
+    }
+
+    /// The config as a JSON object (keys sorted), as recorded with each run.
+    public func jsonText() throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(self), as: UTF8.self)
+    }
+
+    func jsonObject() throws -> [String: Any] {
+        let data = try JSONEncoder().encode(self)
+        return (try JSONSerialization.jsonObject(with: data)) as? [String: Any] ?? [:]
+    }
+
+    /// A copy with `key=value` overrides applied, each checked against the field's type.
+    /// - Throws: ``LabError/unknownConfigKey(_:valid:)`` or ``LabError/badConfigValue(key:value:type:)``
+    ///   before anything runs.
+    public func overriding(_ assignments: [String]) throws -> Self {
+        guard !assignments.isEmpty else { return self }
+        var object = try jsonObject()
+        let fields = Dictionary(uniqueKeysWithValues: self.fields.map { ($0.name, $0) })
+        let mirror = Dictionary(uniqueKeysWithValues: Mirror(reflecting: self).children.compactMap { c in c.label.map { ($0, c.value) } })
+        for assignment in assignments {
+            guard let eq = assignment.firstIndex(of: "=") else { throw LabError.badAssignment(assignment) }
+            let key = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
+            let text = String(assignment[assignment.index(after: eq)...])
+            guard let field = fields[key], let current = mirror[key] else {
+                throw LabError.unknownConfigKey(key, valid: self.fields)
+            }
+            guard let parsed = ConfigParsing.parse(text, like: current) else {
+                throw LabError.badConfigValue(key: key, value: text, type: field.type)
+            }
+            object[key] = parsed
+        }
+        let data = try JSONSerialization.data(withJSONObject: object)
+        do {
+            return try JSONDecoder().decode(Self.self, from: data)
+        } catch {
+            throw LabError.badConfigValue(key: assignments.joined(separator: " "), value: "", type: "\(error)")
+        }
+    }
+}
+
+enum ConfigParsing {
+    static func typeName(of value: Any) -> String {
+        switch value {
+        case is Bool: return "Bool"
+        case is Int, is Int64, is Int32: return "Int"
+        case is Double: return "Double"
+        case is Float: return "Float"
+        case is String: return "String"
+        case is [Int]: return "[Int]"
+        case is [Double]: return "[Double]"
+        case is [String]: return "[String]"
+        case is [Bool]: return "[Bool]"
+        default: return String(describing: type(of: value))
+        }
+    }
+
+    /// Parses command-line text as a value of `current`'s type, as a JSON-compatible value.
+    static func parse(_ text: String, like current: Any) -> Any? {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        switch current {
+        case is Bool:
+            switch t.lowercased() { case "true", "yes", "1": return true; case "false", "no", "0": return false; default: return nil }
+        case is Int, is Int64, is Int32:
+            return Int(t.replacingOccurrences(of: "_", with: ""))
+        case is Double, is Float:
+            return Double(t.replacingOccurrences(of: "_", with: ""))
+        case is String:
+            return t
+        case let array as [Any]:
+            var inner = t
+            if inner.hasPrefix("[") && inner.hasSuffix("]") { inner = String(inner.dropFirst().dropLast()) }
+            let parts = inner.split(separator: ",").map(String.init)
+            let like: Any
+            switch array {
+            case is [Int]: like = 0
+            case is [Double]: like = 0.0
+            case is [Bool]: like = false
+            default: like = ""
+            }
+            let values = parts.map { parse($0, like: like) }
+            return values.contains(where: { $0 == nil }) ? nil : values.map { $0! }
+        default:
+            return nil
+        }
+    }
+
+    static func json(_ value: Any) -> String {
+        if let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys]) {
+            return String(decoding: data, as: UTF8.self)
+        }
+        return "\(value)"
+    }
+}

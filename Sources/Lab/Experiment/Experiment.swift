@@ -1,0 +1,83 @@
+import Foundation
+
+/// What a step does, for the report and the cache key.
+public enum StepKind: String, Codable, Sendable {
+    case data, model, train, eval, step
+}
+
+/// A typed handle to a step's output: pass it to later steps as an input. The compiler
+/// checks that each step receives the types its body takes.
+public struct Step<Output>: Sendable {
+    let index: Int
+    /// The step's name, unique within the experiment.
+    public let name: String
+}
+
+/// One node of the experiment's graph, with its output type erased.
+final class Node: @unchecked Sendable {
+    let index: Int
+    let name: String
+    let kind: StepKind
+    let inputs: [Int]
+    let file: String
+    let line: Int
+    /// Runs the step's body: (context, input values) → output value.
+    let run: (StepEnvironment, [Any]) throws -> Any
+    /// Writes an output value into a folder (output.json, tensors.safetensors).
+    let save: (Any, URL) throws -> Void
+    /// Reads an output value back from a cache entry.
+    let load: (URL, StepEnvironment) throws -> Any
+
+    init(index: Int, name: String, kind: StepKind, inputs: [Int], file: String, line: Int,
+         run: @escaping (StepEnvironment, [Any]) throws -> Any,
+         save: @escaping (Any, URL) throws -> Void,
+         load: @escaping (URL, StepEnvironment) throws -> Any) {
+        self.index = index; self.name = name; self.kind = kind; self.inputs = inputs
+        self.file = file; self.line = line; self.run = run; self.save = save; self.load = load
+    }
+}
+
+/// An experiment: a name, a typed config and a graph of typed steps, declared in one file.
+///
+/// ```swift
+/// let experiment = Experiment("clip-fashion", config: Config()) { lab in
+///     //: ## Data
+///     let data = lab.data("fashion") { ctx in try FashionMNIST.load(limit: ctx.smoke ? 512 : nil) }
+///     let model = lab.train("clip", data, model: { _ in CLIP() }) { ctx, model, data in … }
+///     lab.eval("zero-shot", model, data) { ctx, model, data in ctx.metric("accuracy", …) }
+/// }
+/// Lab.main(experiment)
+/// ```
+/// Steps are declared through `lab`, the experiment's ``Pipeline``: the compiler then knows
+/// the config's type in every step body (`ctx.config.epochs`), and each step's inputs are the
+/// typed outputs of steps declared before it, so the graph is known before anything runs.
+public struct Experiment<C: ExperimentConfig>: Sendable {
+    public let name: String
+    public let config: C
+    /// The experiment's source file (`#filePath` of the declaration).
+    public let file: String
+    let nodes: [Node]
+
+    public init(_ name: String, config: C, file: String = #filePath, _ declare: (Pipeline<C>) throws -> Void) rethrows {
+        let pipeline = Pipeline<C>()
+        try declare(pipeline)
+        self.name = name
+        self.config = config
+        self.file = file
+        self.nodes = pipeline.nodes
+    }
+
+    /// The steps' names in declaration (and execution) order.
+    public var stepNames: [String] { nodes.map(\.name) }
+}
+
+/// What a step body gets from the runner besides its inputs.
+struct StepEnvironment {
+    let config: Any
+    let seed: UInt64
+    let smoke: Bool
+    let device: Device
+    let step: String
+    let recorder: StepRecorder
+    let checkpoints: CheckpointStore?
+}

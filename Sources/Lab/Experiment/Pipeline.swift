@@ -1,0 +1,148 @@
+import Foundation
+
+/// Declares an experiment's steps. Each method adds one step whose body runs with a typed
+/// ``Context`` and the outputs of the steps passed as inputs, and returns a handle to the
+/// step's output for later steps. Outputs must be `Codable` (tensors included: they are
+/// stored as safetensors beside the JSON) so that the cache can keep them.
+public final class Pipeline<C: ExperimentConfig> {
+    var nodes: [Node] = []
+    private var names: Set<String> = []
+
+    init() {}
+
+    private func add<O: Codable>(_ name: String, _ kind: StepKind, _ inputs: [Int], _ file: String, _ line: Int,
+                                 _ body: @escaping (Context<C>, [Any]) throws -> O) -> Step<O> {
+        precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
+        let index = nodes.count
+        nodes.append(Node(
+            index: index, name: name, kind: kind, inputs: inputs, file: file, line: line,
+            run: { env, values in try body(Context<C>(env), values) },
+            save: { value, folder in try OutputCoding.save(value as! O, step: name, to: folder) },
+            load: { folder, _ in try OutputCoding.load(O.self, from: folder) }))
+        return Step(index: index, name: name)
+    }
+
+    // MARK: generic steps (any kind), 0–3 inputs
+
+    /// A step with no inputs.
+    @discardableResult
+    public func step<O: Codable>(_ name: String, kind: StepKind = .step, file: String = #filePath, line: Int = #line,
+                                 _ body: @escaping (Context<C>) throws -> O) -> Step<O> {
+        add(name, kind, [], file, line) { ctx, _ in try body(ctx) }
+    }
+
+    /// A step with one input.
+    @discardableResult
+    public func step<A, O: Codable>(_ name: String, _ a: Step<A>, kind: StepKind = .step, file: String = #filePath,
+                                    line: Int = #line, _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
+        add(name, kind, [a.index], file, line) { ctx, v in try body(ctx, v[0] as! A) }
+    }
+
+    /// A step with two inputs.
+    @discardableResult
+    public func step<A, B, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, kind: StepKind = .step,
+                                       file: String = #filePath, line: Int = #line,
+                                       _ body: @escaping (Context<C>, A, B) throws -> O) -> Step<O> {
+        add(name, kind, [a.index, b.index], file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B) }
+    }
+
+    /// A step with three inputs.
+    @discardableResult
+    public func step<A, B, D, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, _ d: Step<D>, kind: StepKind = .step,
+                                          file: String = #filePath, line: Int = #line,
+                                          _ body: @escaping (Context<C>, A, B, D) throws -> O) -> Step<O> {
+        add(name, kind, [a.index, b.index, d.index], file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B, v[2] as! D) }
+    }
+
+    // MARK: named kinds
+
+    /// A data step: loads or makes a dataset.
+    @discardableResult
+    public func data<O: Codable>(_ name: String, file: String = #filePath, line: Int = #line,
+                                 _ body: @escaping (Context<C>) throws -> O) -> Step<O> {
+        step(name, kind: .data, file: file, line: line, body)
+    }
+
+    /// A data step derived from another step's output.
+    @discardableResult
+    public func data<A, O: Codable>(_ name: String, _ a: Step<A>, file: String = #filePath, line: Int = #line,
+                                    _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
+        step(name, a, kind: .data, file: file, line: line, body)
+    }
+
+    /// An evaluation step over one input.
+    @discardableResult
+    public func eval<A, O: Codable>(_ name: String, _ a: Step<A>, file: String = #filePath, line: Int = #line,
+                                    _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
+        step(name, a, kind: .eval, file: file, line: line, body)
+    }
+
+    /// An evaluation step over two inputs (typically a model and data).
+    @discardableResult
+    public func eval<A, B, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, file: String = #filePath, line: Int = #line,
+                                       _ body: @escaping (Context<C>, A, B) throws -> O) -> Step<O> {
+        step(name, a, b, kind: .eval, file: file, line: line, body)
+    }
+
+    /// An evaluation step that only reports (metrics, figures): its output is `Nothing`.
+    @discardableResult
+    public func eval<A, B>(_ name: String, _ a: Step<A>, _ b: Step<B>, file: String = #filePath, line: Int = #line,
+                           _ body: @escaping (Context<C>, A, B) throws -> Void) -> Step<Nothing> {
+        step(name, a, b, kind: .eval, file: file, line: line) { ctx, x, y in try body(ctx, x, y); return Nothing() }
+    }
+
+    /// An evaluation step over one input that only reports.
+    @discardableResult
+    public func eval<A>(_ name: String, _ a: Step<A>, file: String = #filePath, line: Int = #line,
+                        _ body: @escaping (Context<C>, A) throws -> Void) -> Step<Nothing> {
+        step(name, a, kind: .eval, file: file, line: line) { ctx, x in try body(ctx, x); return Nothing() }
+    }
+
+    /// A training step: `model` builds the network (seeded with the step's seed), `body`
+    /// trains it in place and returns a summary. The cache stores the trained weights and
+    /// the summary; on a hit the network is rebuilt by `model` and the weights loaded into it.
+    /// Inside `body`, `ctx.epochs(_:checkpointing:)` checkpoints and resumes after a crash.
+    @discardableResult
+    public func train<A, M: Module, R: Codable>(_ name: String, _ a: Step<A>, model: @escaping (Context<C>) throws -> M,
+                                                 file: String = #filePath, line: Int = #line,
+                                                 _ body: @escaping (Context<C>, M, A) throws -> R) -> Step<Trained<M, R>> {
+        precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
+        let index = nodes.count
+        nodes.append(Node(
+            index: index, name: name, kind: .train, inputs: [a.index], file: file, line: line,
+            run: { env, values in
+                let ctx = Context<C>(env)
+                let network = try model(ctx)
+                let result = try body(ctx, network, values[0] as! A)
+                return Trained(model: network, result: result)
+            },
+            save: { value, folder in
+                let trained = value as! Trained<M, R>
+                try OutputCoding.save(TrainedArchive(weights: trained.model.stateDict(), result: trained.result), step: name, to: folder)
+            },
+            load: { folder, env in
+                let archive = try OutputCoding.load(TrainedArchive<R>.self, from: folder)
+                manualSeed(env.seed)
+                let network = try model(Context<C>(env))
+                try network.loadStateDict(archive.weights)
+                return Trained(model: network, result: archive.result)
+            }))
+        return Step(index: index, name: name)
+    }
+}
+
+/// The output of a training step: the trained network and what its body returned.
+public struct Trained<M: Module, R> {
+    public let model: M
+    public let result: R
+}
+
+struct TrainedArchive<R: Codable>: Codable {
+    var weights: [String: Tensor]
+    var result: R
+}
+
+/// The output of a step that only reports.
+public struct Nothing: Codable, Sendable, Equatable {
+    public init() {}
+}

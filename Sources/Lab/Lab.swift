@@ -1,0 +1,2 @@
+// A script needs only `import Lab`: the engine comes with it.
+@_exported import Torch

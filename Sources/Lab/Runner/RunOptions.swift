@@ -1,0 +1,44 @@
+import Foundation
+
+/// The arguments an experiment binary takes (`lab run FILE` passes them through).
+public struct RunOptions: Sendable, Equatable {
+    public var assignments: [String] = []
+    public var smoke = false
+    public var explain = false
+    public var noCache = false
+    public var seed: UInt64 = 0
+    /// The project folder holding `.lab/` (default: the current directory, or `LAB_ROOT`).
+    public var root: String
+
+    public init(root: String) { self.root = root }
+
+    /// Parses `run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]`.
+    public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
+        var options = RunOptions(root: environment["LAB_ROOT"] ?? FileManager.default.currentDirectoryPath)
+        var i = 0
+        var args = arguments
+        if args.first == "run" { args.removeFirst() }
+        while i < args.count {
+            let a = args[i]
+            func value() throws -> String {
+                guard i + 1 < args.count else { throw LabError.unknownArgument(a + " (needs a value)") }
+                i += 1
+                return args[i]
+            }
+            switch a {
+            case "--set": options.assignments.append(try value())
+            case "--smoke": options.smoke = true
+            case "--explain": options.explain = true
+            case "--no-cache": options.noCache = true
+            case "--seed":
+                let text = try value()
+                guard let s = UInt64(text) else { throw LabError.unknownArgument("--seed \(text) (needs a non-negative integer)") }
+                options.seed = s
+            default:
+                if a.hasPrefix("--set=") { options.assignments.append(String(a.dropFirst(6))) } else { throw LabError.unknownArgument(a) }
+            }
+            i += 1
+        }
+        return options
+    }
+}

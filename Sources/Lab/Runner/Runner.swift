@@ -1,0 +1,288 @@
+import Foundation
+
+/// Entry point of an experiment file: `Lab.main(experiment)` parses the command line, runs
+/// the experiment and exits with 0 (succeeded), 1 (a step failed), 2 (bad arguments) or
+/// 130 (interrupted).
+public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
+    let environment = ProcessInfo.processInfo.environment
+    do {
+        let options = try RunOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: environment)
+        let runner = try Runner(experiment: experiment, options: options, fingerprint: environment["LAB_FINGERPRINT"])
+        exit(runner.run())
+    } catch {
+        FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+        exit(2)
+    }
+}
+
+/// Runs one experiment: keys every step, takes hits from the cache, runs the misses in
+/// order, records everything in the run store.
+final class Runner<C: ExperimentConfig> {
+    let experiment: Experiment<C>
+    let options: RunOptions
+    let config: C
+    let source: SourceFile
+    let fingerprint: String
+    let labFolder: URL
+    let store: RunStore
+    let cache: CacheStore
+    private var values: [Int: Any] = [:]
+    private var hits: [Int: URL] = [:]
+    private var keys: [Int: CacheKey] = [:]
+
+    init(experiment: Experiment<C>, options: RunOptions, fingerprint: String?) throws {
+        self.experiment = experiment
+        self.options = options
+        self.config = try experiment.config.overriding(options.assignments)   // bad --set: fails before anything runs
+        self.source = try SourceFile(path: experiment.file)
+        self.fingerprint = fingerprint ?? "libtorch \(Runtime.libtorchVersion); Lab sources unknown"
+        labFolder = URL(fileURLWithPath: options.root).appendingPathComponent(".lab")
+        try FileManager.default.createDirectory(at: labFolder, withIntermediateDirectories: true)
+        // .lab/ holds caches and the run store, never sources: keep it out of git (and out of the dirty flag).
+        let ignore = labFolder.appendingPathComponent(".gitignore")
+        if !FileManager.default.fileExists(atPath: ignore.path) {
+            try? Data("# Lab's run store and caches: not for version control.\n*\n".utf8).write(to: ignore)
+        }
+        store = try RunStore(path: labFolder.appendingPathComponent("lab.sqlite").path)
+        cache = try CacheStore(root: labFolder.appendingPathComponent("cache"))
+    }
+
+    // MARK: keys
+
+    func computeKeys() -> [Int: CacheKey] {
+        let ranges = experiment.nodes.map { source.statementRange(startingAt: $0.line) }
+        let shared = sha256Hex(source.sharedCode(excluding: ranges, configType: String(describing: C.self)))
+        let fieldNames = Set(config.fields.map(\.name))
+        let configObject = (try? config.jsonObject()) ?? [:]
+        var result: [Int: CacheKey] = [:]
+        for node in experiment.nodes {
+            let normalized = SourceFile.normalize(source.text(ranges[node.index]))
+            let reads = SourceFile.configReads(in: normalized, fields: fieldNames)
+            let covered = (reads.map { Array($0) } ?? Array(fieldNames)).sorted()
+            let configText = covered.map { "\($0)=\(ConfigParsing.json(configObject[$0] ?? NSNull()))" }.joined(separator: "\n")
+            let upstream = node.inputs.map { "\(experiment.nodes[$0].name)=\(result[$0]!.hex)" }.joined(separator: "\n")
+            let parts: [String: String] = [
+                "step": sha256Hex("\(node.kind.rawValue) \(node.name)"),
+                "source": sha256Hex(normalized),
+                "shared": shared,
+                "config": sha256Hex(configText),
+                "upstream": sha256Hex(upstream),
+                "seed": sha256Hex(String(stepSeed(root: options.seed, step: node.name))),
+                "mode": sha256Hex("smoke=\(options.smoke) device=cpu"),
+                "library": sha256Hex(fingerprint),
+            ]
+            result[node.index] = CacheKey(parts: parts, configFields: reads == nil ? nil : covered)
+        }
+        return result
+    }
+
+    // MARK: running
+
+    func run() -> Int32 {
+        keys = computeKeys()
+        let runId = Self.newRunId()
+        let git: GitInfo?
+        var notes: [String] = []
+        do { git = try Git.inspect(path: options.root) } catch { git = nil; notes.append("git: \(error)") }
+        if git == nil { notes.append("not inside a git repository: no commit recorded") }
+        var record = RunRecord(
+            id: runId, experiment: experiment.name, status: .running, startedAt: Date(), endedAt: nil,
+            failedStep: nil, error: nil, errorLocation: nil,
+            gitCommit: git?.commit, gitBranch: git?.branch, gitRemote: git?.remote,
+            gitDirty: git?.isDirty, gitPatch: git?.patch,
+            environment: environmentJSON(), config: (try? config.jsonText()) ?? "{}",
+            rootSeed: Int64(bitPattern: options.seed), smoke: options.smoke,
+            pid: getpid(), hostname: ProcessInfo.processInfo.hostName)
+        let previous = (try? store.runs(experiment: experiment.name, limit: 1))?.first
+        do { try store.insert(record) } catch {
+            FileHandle.standardError.write(Data("error: cannot record the run in \(labFolder.path)/lab.sqlite: \(error)\n".utf8))
+            return 1
+        }
+        let logger = MetricLogger(store: store, runId: runId)
+        Interrupts.install(store: store, runId: runId, logger: logger)
+
+        let commit = git.map { ($0.commit.map { String($0.prefix(10)) } ?? "no commit") + ($0.isDirty ? ", dirty" : "") } ?? "no git"
+        print("run \(runId)  \(experiment.name)  (\(commit))\(options.smoke ? "  smoke" : "")")
+        for note in notes { print("  note: \(note)") }
+        if options.explain { explain(previous: previous) }
+
+        var failed = false
+        for node in experiment.nodes {
+            let key = keys[node.index]!
+            let started = Date()
+            var step = StepRecord(runId: runId, name: node.name, kind: node.kind.rawValue, key: key.hex, cacheHit: false,
+                                  status: "succeeded", seconds: 0, keyParts: keyPartsJSON(key), sourceLine: node.line)
+            if failed {
+                step.status = "not run"
+                try? store.record(step)
+                continue
+            }
+            if !options.noCache, case .hit(let folder) = cache.lookup(key: key.hex) {
+                hits[node.index] = folder
+                step.cacheHit = true
+                restoreRecording(from: folder, step: node.name, runId: runId, logger: logger)
+                step.seconds = Date().timeIntervalSince(started)
+                try? store.record(step)
+                print(String(format: "  ✓ %@  cached", pad(node.name)))
+                continue
+            }
+            do {
+                try execute(node, key: key, runId: runId, logger: logger)
+                step.seconds = Date().timeIntervalSince(started)
+                try? store.record(step)
+                print(String(format: "  ✓ %@  %.2f s", pad(node.name), step.seconds))
+            } catch {
+                failed = true
+                step.status = "failed"
+                step.seconds = Date().timeIntervalSince(started)
+                try? store.record(step)
+                let location = "\((node.file as NSString).lastPathComponent):\(node.line)"
+                record.status = .failed
+                record.failedStep = node.name
+                record.error = "\(error)"
+                record.errorLocation = location
+                print("  ✗ \(pad(node.name))  failed at \(location): \(error)")
+            }
+        }
+        try? logger.close()
+        record.endedAt = Date()
+        if !failed { record.status = .succeeded }
+        try? store.update(record)
+        let metrics = (try? store.summaries(runId: runId)) ?? []
+        if !metrics.isEmpty {
+            print("metrics:")
+            for m in metrics { print("  \(m.step)/\(m.name)  \(String(format: "%.6g", m.value))") }
+        }
+        print(failed ? "run \(runId) failed; the steps that finished are cached, a re-run resumes at '\(record.failedStep ?? "")'"
+                     : "run \(runId) succeeded")
+        return failed ? 1 : 0
+    }
+
+    /// The value of a step's output: computed this run, or loaded from its cache entry on first use.
+    func value(of index: Int) throws -> Any {
+        if let v = values[index] { return v }
+        let node = experiment.nodes[index]
+        guard let folder = hits[index] else { fatalError("step '\(node.name)' has neither run nor a cache entry") }
+        let v = try withError { try node.load(folder, environment(for: node, recorder: nil)) }
+        values[index] = v
+        return v
+    }
+
+    func environment(for node: Node, recorder: StepRecorder?, checkpoints: CheckpointStore? = nil) -> StepEnvironment {
+        StepEnvironment(config: config, seed: stepSeed(root: options.seed, step: node.name), smoke: options.smoke,
+                        device: .cpu, step: node.name,
+                        recorder: recorder ?? StepRecorder(artifactFolder: FileManager.default.temporaryDirectory, onLog: { _, _, _ in }),
+                        checkpoints: checkpoints)
+    }
+
+    func execute(_ node: Node, key: CacheKey, runId: String, logger: MetricLogger) throws {
+        let staged = try cache.stage()
+        let recorder = StepRecorder(artifactFolder: staged) { name, x, value in
+            try? logger.log(step: node.name, name: name, x: Int64(x), value: value)
+        }
+        let checkpoints = node.kind == .train
+            ? CheckpointStore(folder: labFolder.appendingPathComponent("checkpoints").appendingPathComponent(key.hex)) : nil
+        let inputs = try node.inputs.map { try value(of: $0) }
+        let env = environment(for: node, recorder: recorder, checkpoints: checkpoints)
+        let output = try withError { () -> Any in
+            manualSeed(env.seed)
+            return try node.run(env, inputs)
+        }
+        values[node.index] = output
+        try withError { try node.save(output, staged) }
+        let recording = recorder.recording
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        try encoder.encode(recording).write(to: staged.appendingPathComponent("recording.json"))
+        try cache.commit(key: key.hex, staged: staged, step: node.name, experiment: experiment.name,
+                         meta: ["kind": node.kind.rawValue])
+        for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: node.name, name: name, value: value) }
+        checkpoints?.remove()
+    }
+
+    /// Copies a cached step's logged series and metrics into this run's records.
+    func restoreRecording(from folder: URL, step: String, runId: String, logger: MetricLogger) {
+        guard let data = try? Data(contentsOf: folder.appendingPathComponent("recording.json")),
+              let recording = try? JSONDecoder().decode(StepRecording.self, from: data) else { return }
+        for (name, points) in recording.series {
+            for p in points { try? logger.log(step: step, name: name, x: Int64(p.x), value: p.value) }
+        }
+        for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: step, name: name, value: value) }
+    }
+
+    // MARK: explain
+
+    func explain(previous: RunRecord?) {
+        let before = previous.flatMap { try? store.steps(runId: $0.id) } ?? []
+        let previousConfig = previous.flatMap { try? JSONSerialization.jsonObject(with: Data($0.config.utf8)) as? [String: Any] } ?? [:]
+        let currentConfig = (try? config.jsonObject()) ?? [:]
+        print("explain (against run \(previous?.id ?? "none")):")
+        for node in experiment.nodes {
+            let key = keys[node.index]!
+            let hit = !options.noCache && FileManager.default.fileExists(atPath: cache.entryURL(key.hex).path)
+            var line = "  \(pad(node.name))  \(hit ? "hit " : "miss")"
+            if let old = before.first(where: { $0.name == node.name }),
+               let oldParts = try? JSONSerialization.jsonObject(with: Data(old.keyParts.utf8)) as? [String: String] {
+                let changed = CacheKey.partNames.filter { oldParts[$0] != key.parts[$0] }
+                if changed.isEmpty {
+                    line += hit ? "  (key unchanged)" : "  (key unchanged; entry missing or evicted)"
+                } else {
+                    let described = changed.map { part -> String in
+                        switch part {
+                        case "config":
+                            let fields = (key.configFields ?? currentConfig.keys.sorted()).filter {
+                                ConfigParsing.json(previousConfig[$0] ?? NSNull()) != ConfigParsing.json(currentConfig[$0] ?? NSNull())
+                            }
+                            return "config (\(fields.joined(separator: ", ")))"
+                        case "upstream":
+                            let ups = node.inputs.map { experiment.nodes[$0].name }
+                            return "upstream (\(ups.joined(separator: ", ")))"
+                        case "source": return "source of this step"
+                        case "shared": return "shared code outside the steps"
+                        case "library": return "library (Lab or libtorch changed)"
+                        default: return part
+                        }
+                    }
+                    line += "  changed: " + described.joined(separator: "; ")
+                }
+            } else {
+                line += "  (no earlier run of this step)"
+            }
+            if options.noCache { line += "  [--no-cache]" }
+            print(line)
+        }
+    }
+
+    // MARK: helpers
+
+    /// "20261129-110203-3f9a": the UTC start time and 4 random hex digits.
+    static func newRunId() -> String {
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyyMMdd-HHmmss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        return formatter.string(from: Date()) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
+    }
+
+    func keyPartsJSON(_ key: CacheKey) -> String {
+        var parts = key.parts
+        parts["config.fields"] = key.configFields?.joined(separator: ",") ?? "*"
+        let data = (try? JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func environmentJSON() -> String {
+        let machine = MachineInfo.current()
+        let info: [String: Any] = [
+            "libtorch": Runtime.libtorchVersion, "swift": machine.swiftVersion, "os": machine.os,
+            "cpu": machine.cpuModel, "logical_cores": machine.logicalCores, "memory_bytes": machine.memoryBytes,
+            "intra_op_threads": Runtime.threads, "interop_threads": Runtime.interopThreads,
+            "library_fingerprint": fingerprint,
+        ]
+        let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    lazy var width: Int = experiment.nodes.map(\.name.count).max() ?? 8
+    func pad(_ name: String) -> String { name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0) }
+}

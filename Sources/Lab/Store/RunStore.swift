@@ -1,0 +1,323 @@
+import Foundation
+import GRDB
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// The run store: one SQLite database (normally `.lab/lab.sqlite`) holding runs, their
+/// params, steps, metric series, summaries and artifacts.
+///
+/// The database is in WAL mode, so readers never block the writer and several processes
+/// may write to it at once (each waits up to ``busyTimeout`` for the others). It is plain
+/// SQLite with snake_case columns, readable with `sqlite3`:
+///
+/// ```
+/// sqlite3 .lab/lab.sqlite "select id, status from runs order by started_at desc"
+/// ```
+///
+/// Invariant: every write is one transaction; a reader never sees half a run or half a flush.
+public final class RunStore: @unchecked Sendable {
+    /// The path of the database file.
+    public let path: String
+    /// How long a writer waits for another process's transaction before giving up.
+    public static let busyTimeout: TimeInterval = 10
+    /// The store's conventional location inside a project: `.lab/lab.sqlite`.
+    public static let defaultRelativePath = ".lab/lab.sqlite"
+
+    /// The connection pool; one writer and several concurrent readers.
+    let pool: DatabasePool
+
+    /// Opens the store at `path`, creating the file, its parent folders and the schema
+    /// as needed.
+    ///
+    /// - Parameter path: The database file, e.g. `<project>/.lab/lab.sqlite`.
+    /// - Throws: ``StoreError/cannotCreateFolder(path:reason:)`` when the parent folder
+    ///   cannot be made, ``StoreError/cannotOpen(path:reason:)`` when SQLite cannot open
+    ///   or migrate the file.
+    public init(path: String) throws {
+        self.path = path
+        let folder = (path as NSString).deletingLastPathComponent
+        if !folder.isEmpty {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw StoreError.cannotCreateFolder(path: folder, reason: Self.reason(error))
+            }
+        }
+        var config = Configuration()
+        config.busyMode = .timeout(Self.busyTimeout)
+        config.prepareDatabase { db in
+            // In WAL mode NORMAL never corrupts the database; it only lets the last
+            // transactions before a power loss be lost, and it skips an fsync per commit.
+            try db.execute(sql: "PRAGMA synchronous = NORMAL")
+        }
+        do {
+            pool = try DatabasePool(path: path, configuration: config)
+            try Self.migrate(pool)
+        } catch {
+            throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// Opens the store of the project at `projectRoot`, at ``defaultRelativePath``.
+    ///
+    /// - Parameter projectRoot: The project's root folder.
+    /// - Throws: As ``init(path:)``.
+    public convenience init(projectRoot: URL) throws {
+        try self.init(path: projectRoot.appendingPathComponent(Self.defaultRelativePath).path)
+    }
+
+    // MARK: - Runs
+
+    /// Stores a new run, and one `params` row for each top-level field of its config.
+    ///
+    /// - Parameter run: The run; its `config` must be a JSON object.
+    /// - Throws: ``StoreError/duplicateRun(id:)`` when the id is taken,
+    ///   ``StoreError/configNotAJSONObject(runId:config:)`` when the config is not a JSON object.
+    public func insert(_ run: RunRecord) throws {
+        let params = try Self.params(of: run)
+        try pool.write { db in
+            if try RunRecord.exists(db, key: run.id) { throw StoreError.duplicateRun(id: run.id) }
+            try run.insert(db)
+            for param in params { try param.insert(db) }
+        }
+    }
+
+    /// Replaces a stored run with `run` (same id), e.g. to record how it ended; its
+    /// params are rebuilt from its config.
+    ///
+    /// - Parameter run: The run, as it is now.
+    /// - Throws: ``StoreError/noSuchRun(id:)`` when no run has this id,
+    ///   ``StoreError/configNotAJSONObject(runId:config:)`` when the config is not a JSON object.
+    public func update(_ run: RunRecord) throws {
+        let params = try Self.params(of: run)
+        try pool.write { db in
+            guard try RunRecord.exists(db, key: run.id) else { throw StoreError.noSuchRun(id: run.id) }
+            try run.update(db)
+            try ParamRecord.filter(Column("run_id") == run.id).deleteAll(db)
+            for param in params { try param.insert(db) }
+        }
+    }
+
+    /// The stored runs, newest first. Runs left `running` by a process that no longer
+    /// exists on this host are reported, and stored, as ``RunStatus/crashed``.
+    ///
+    /// - Parameters:
+    ///   - experiment: Only the runs of this experiment; all runs when `nil`.
+    ///   - limit: At most this many runs; all when `nil`.
+    /// - Throws: A database error when the store cannot be read.
+    public func runs(experiment: String? = nil, limit: Int? = nil) throws -> [RunRecord] {
+        let runs = try pool.read { db in
+            var request = RunRecord.order(Column("started_at").desc, Column("id").desc)
+            if let experiment { request = request.filter(Column("experiment") == experiment) }
+            if let limit { request = request.limit(limit) }
+            return try request.fetchAll(db)
+        }
+        return try markingCrashes(runs)
+    }
+
+    /// The run whose id is `id`, or else the only run whose id starts with `id`.
+    ///
+    /// - Parameter id: A full run id or a unique prefix of one, e.g. `20261129-1102`.
+    /// - Throws: ``StoreError/noSuchRun(id:)`` when no id matches,
+    ///   ``StoreError/ambiguousRunId(prefix:candidates:)`` when several do.
+    public func run(id: String) throws -> RunRecord {
+        let found: RunRecord = try pool.read { db in
+            if let exact = try RunRecord.fetchOne(db, key: id) { return exact }
+            guard !id.isEmpty else { throw StoreError.noSuchRun(id: id) }
+            let matches = try RunRecord
+                .filter(sql: "substr(id, 1, length(?)) = ?", arguments: [id, id])
+                .order(Column("id"))
+                .fetchAll(db)
+            switch matches.count {
+            case 0: throw StoreError.noSuchRun(id: id)
+            case 1: return matches[0]
+            default: throw StoreError.ambiguousRunId(prefix: id, candidates: matches.map(\.id))
+            }
+        }
+        return try markingCrashes([found])[0]
+    }
+
+    // MARK: - Steps, summaries, artifacts
+
+    /// Stores a step of a run, replacing the step of the same name if there is one.
+    ///
+    /// - Parameter step: The step record.
+    /// - Throws: A database error, e.g. when its run is not stored.
+    public func record(_ step: StepRecord) throws {
+        try pool.write { db in try step.upsert(db) }
+    }
+
+    /// The steps of a run, in the order they were first recorded.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func steps(runId: String) throws -> [StepRecord] {
+        try pool.read { db in
+            try StepRecord.filter(Column("run_id") == runId).order(Column.rowID).fetchAll(db)
+        }
+    }
+
+    /// Sets a named scalar result of a step, replacing any earlier value.
+    ///
+    /// - Parameters:
+    ///   - runId: The full run id.
+    ///   - step: The step that produced the value.
+    ///   - name: The summary's name, e.g. `accuracy`.
+    ///   - value: The value.
+    /// - Throws: A database error, e.g. when the run is not stored.
+    public func setSummary(runId: String, step: String, name: String, value: Double) throws {
+        let summary = SummaryRecord(runId: runId, step: step, name: name, value: value)
+        try pool.write { db in try summary.upsert(db) }
+    }
+
+    /// The summaries of a run, ordered by step, then name.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func summaries(runId: String) throws -> [SummaryRecord] {
+        try pool.read { db in
+            try SummaryRecord.filter(Column("run_id") == runId)
+                .order(Column("step"), Column("name")).fetchAll(db)
+        }
+    }
+
+    /// Records a file a step produced, replacing the artifact of the same step and name.
+    ///
+    /// - Parameter artifact: The artifact record.
+    /// - Throws: A database error, e.g. when its run is not stored.
+    public func addArtifact(_ artifact: ArtifactRecord) throws {
+        try pool.write { db in try artifact.upsert(db) }
+    }
+
+    /// The artifacts of a run, ordered by step, then name.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func artifacts(runId: String) throws -> [ArtifactRecord] {
+        try pool.read { db in
+            try ArtifactRecord.filter(Column("run_id") == runId)
+                .order(Column("step"), Column("name")).fetchAll(db)
+        }
+    }
+
+    /// The params of a run, one per top-level config field, ordered by key.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func params(runId: String) throws -> [ParamRecord] {
+        try pool.read { db in
+            try ParamRecord.filter(Column("run_id") == runId).order(Column("key")).fetchAll(db)
+        }
+    }
+
+    // MARK: - Metric series
+
+    /// Opens a buffered logger for the metric series of a run.
+    ///
+    /// - Parameters:
+    ///   - runId: The full run id.
+    ///   - flushEvery: How many buffered points trigger a write.
+    public func metricLogger(runId: String, flushEvery: Int = MetricLogger.defaultFlushEvery) -> MetricLogger {
+        MetricLogger(store: self, runId: runId, flushEvery: flushEvery)
+    }
+
+    /// The metric series of a run, keyed `step/name`, each ordered by x. A NaN value is stored as SQL NULL and read back as NaN.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func series(runId: String) throws -> [String: [(x: Int64, value: Double)]] {
+        try pool.read { db in
+            var result: [String: [(x: Int64, value: Double)]] = [:]
+            let rows = try Row.fetchCursor(db, sql: """
+                SELECT step, name, x, value FROM metrics
+                WHERE run_id = ? ORDER BY step, name, x
+                """, arguments: [runId])
+            var currentKey = ""
+            var current: [(x: Int64, value: Double)] = []
+            while let row = try rows.next() {
+                let key = "\(row[0] as String)/\(row[1] as String)"
+                if key != currentKey {
+                    if !current.isEmpty { result[currentKey] = current }
+                    currentKey = key
+                    current = []
+                }
+                current.append((x: row[2], value: (row[3] as Double?) ?? .nan))
+            }
+            if !current.isEmpty { result[currentKey] = current }
+            return result
+        }
+    }
+
+    /// Every metric point of a run, one per row of the `metrics` view, ordered by step,
+    /// name and x.
+    ///
+    /// - Parameter runId: The full run id.
+    /// - Throws: A database error when the store cannot be read.
+    public func metricPoints(runId: String) throws -> [MetricPoint] {
+        try pool.read { db in
+            try MetricPoint.filter(Column("run_id") == runId)
+                .order(Column("step"), Column("name"), Column("x")).fetchAll(db)
+        }
+    }
+
+    // MARK: - Crash detection
+
+    /// The name of this host, as stored in ``RunRecord/hostname``.
+    public static var currentHostname: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count - 1) == 0 else { return ProcessInfo.processInfo.hostName }
+        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Whether process `pid` exists on this host. A process that exists but belongs to
+    /// another user (EPERM) counts as alive.
+    static func processExists(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        return kill(pid, 0) == 0 || errno != ESRCH
+    }
+
+    /// Returns `runs` with every `running` run whose process is gone from this host marked
+    /// ``RunStatus/crashed``, and stores that status.
+    private func markingCrashes(_ runs: [RunRecord]) throws -> [RunRecord] {
+        let host = Self.currentHostname
+        var runs = runs
+        var crashed: [String] = []
+        for index in runs.indices
+        where runs[index].status == .running && runs[index].hostname == host
+            && !Self.processExists(runs[index].pid) {
+            runs[index].status = .crashed
+            crashed.append(runs[index].id)
+        }
+        guard !crashed.isEmpty else { return runs }
+        try pool.write { db in
+            for id in crashed {
+                // Only a run still marked running: its runner may have just finished it.
+                try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ? AND status = ?",
+                               arguments: [RunStatus.crashed, id, RunStatus.running])
+            }
+        }
+        return runs
+    }
+
+    // MARK: - Helpers
+
+    /// The params rows of a run: one per top-level field of its config.
+    private static func params(of run: RunRecord) throws -> [ParamRecord] {
+        guard let fields = JSONFields.topLevel(of: run.config) else {
+            throw StoreError.configNotAJSONObject(runId: run.id, config: run.config)
+        }
+        return fields.map { ParamRecord(runId: run.id, key: $0.key, value: $0.value) }
+    }
+
+    /// A one-line reason for an underlying error.
+    private static func reason(_ error: Error) -> String {
+        if let error = error as? DatabaseError { return error.message ?? "\(error)" }
+        if let error = error as? StoreError { return error.description }
+        return error.localizedDescription
+    }
+}

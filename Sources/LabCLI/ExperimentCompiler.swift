@@ -1,0 +1,105 @@
+import ArgumentParser
+import Crypto
+import Foundation
+import Lab
+
+/// Compiles experiment files against the built `Lab` library, caching each binary by the
+/// file's content, the library's fingerprint and the compiler, under `.lab/bin/`.
+struct ExperimentCompiler {
+    /// The folder holding this `lab` executable, `libLab.so` and `Modules/`.
+    let buildFolder: URL
+    /// The Lab package's root (for the source fingerprint).
+    let packageRoot: URL
+    /// SHA-256 over Lab's own sources (Sources/{CTorch,Torch,Lab}) and the libtorch version.
+    let fingerprint: String
+
+    init() throws {
+        let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
+        let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable.path
+        buildFolder = URL(fileURLWithPath: selfPath).deletingLastPathComponent()
+        var root = buildFolder
+        while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
+            root = root.deletingLastPathComponent()
+        }
+        packageRoot = root
+        fingerprint = Self.sourceFingerprint(root) + " libtorch " + Runtime.libtorchVersion
+    }
+
+    static func sourceFingerprint(_ root: URL) -> String {
+        var hasher = SHA256()
+        for target in ["CTorch", "Torch", "Lab"] {
+            let folder = root.appendingPathComponent("Sources").appendingPathComponent(target)
+            guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { continue }
+            let files = walker.compactMap { $0 as? URL }.filter { ["swift", "cpp", "h", "hpp"].contains($0.pathExtension) }
+                .sorted { $0.path < $1.path }
+            for file in files {
+                hasher.update(data: Data(file.path.dropFirst(root.path.count).utf8))
+                hasher.update(data: (try? Data(contentsOf: file)) ?? Data())
+            }
+        }
+        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+    }
+
+    /// The compiled binary for `file`, compiling it when no cached one matches.
+    func binary(for file: URL) throws -> URL {
+        guard let source = try? Data(contentsOf: file) else {
+            throw ValidationError("cannot read the experiment file '\(file.path)'")
+        }
+        let flags = compileFlags()
+        var hasher = SHA256()
+        hasher.update(data: source)
+        hasher.update(data: Data((file.standardizedFileURL.path + fingerprint + flags.joined(separator: " ")).utf8))
+        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let name = file.deletingPathExtension().lastPathComponent
+        let bin = projectRoot().appendingPathComponent(".lab/bin")
+        try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
+        let binary = bin.appendingPathComponent("\(name)-\(digest.prefix(16))")
+        if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+
+        let temporary = bin.appendingPathComponent(".\(name)-\(getpid()).tmp")
+        FileHandle.standardError.write(Data("compiling \(file.lastPathComponent)…\n".utf8))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["swiftc", file.path, "-o", temporary.path] + flags
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            try? FileManager.default.removeItem(at: temporary)
+            throw ExitCode(1)   // swiftc has printed the errors with file and line
+        }
+        guard rename(temporary.path, binary.path) == 0 else {
+            throw ValidationError("cannot move the compiled binary into \(bin.path): \(String(cString: strerror(errno)))")
+        }
+        return binary
+    }
+
+    /// swiftc flags to import `Lab` (and what it re-exports) and link `libLab.so`.
+    func compileFlags() -> [String] {
+        let modules = buildFolder.appendingPathComponent("Modules").path
+        var flags = ["-module-name", "Experiment", "-Onone", "-I", modules, "-L", buildFolder.path, "-lLab",
+                     "-Xlinker", "-rpath", "-Xlinker", buildFolder.path]
+        // C modules that Lab's Swift modules were built against: their module maps.
+        let fm = FileManager.default
+        if let entries = try? fm.contentsOfDirectory(atPath: buildFolder.path) {
+            for entry in entries.sorted() where entry.hasSuffix(".build") {
+                let map = buildFolder.appendingPathComponent(entry).appendingPathComponent("module.modulemap").path
+                if fm.fileExists(atPath: map) { flags += ["-Xcc", "-fmodule-map-file=" + map] }
+            }
+        }
+        for include in ["Sources/CTorch/include", "Sources/CGit2"] {
+            flags += ["-I", packageRoot.appendingPathComponent(include).path]
+        }
+        // System-library modules of dependencies (GRDB's SQLite, swift-crypto's BoringSSL).
+        let checkouts = packageRoot.appendingPathComponent(".build/checkouts")
+        for package in ((try? fm.contentsOfDirectory(atPath: checkouts.path)) ?? []).sorted() {
+            let sources = checkouts.appendingPathComponent(package).appendingPathComponent("Sources")
+            for target in ((try? fm.contentsOfDirectory(atPath: sources.path)) ?? []).sorted() {
+                for sub in ["", "include"] {
+                    let map = sources.appendingPathComponent(target).appendingPathComponent(sub).appendingPathComponent("module.modulemap").path
+                    if fm.fileExists(atPath: map) { flags += ["-Xcc", "-fmodule-map-file=" + map] }
+                }
+            }
+        }
+        return flags
+    }
+}

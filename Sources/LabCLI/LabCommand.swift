@@ -1,0 +1,42 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+@main
+struct LabCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lab",
+        abstract: "Run literate experiments on libtorch; cache every step; record every run.",
+        subcommands: [RunCommand.self, ListCommand.self, ShowCommand.self, CacheCommand.self]
+    )
+}
+
+/// The project folder: where `.lab/` lives (the current directory, or LAB_ROOT).
+func projectRoot() -> URL {
+    URL(fileURLWithPath: ProcessInfo.processInfo.environment["LAB_ROOT"] ?? FileManager.default.currentDirectoryPath)
+}
+
+func openStore() throws -> RunStore {
+    let path = projectRoot().appendingPathComponent(".lab/lab.sqlite").path
+    guard FileManager.default.fileExists(atPath: path) else {
+        throw ValidationError("no run store at \(path): run an experiment first (lab run experiments/NAME.swift)")
+    }
+    return try RunStore(path: path)
+}
+
+func printJSON<T: Encodable>(_ value: T) throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+    encoder.dateEncodingStrategy = .iso8601
+    print(String(decoding: try encoder.encode(value), as: UTF8.self))
+}
+
+/// Left-aligned text table.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    let widths = header.indices.map { i in max(header[i].count, rows.map { $0[i].count }.max() ?? 0) }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { $0.element.padding(toLength: widths[$0.offset], withPad: " ", startingAt: 0) }
+            .joined(separator: "  ").trimmingCharacters(in: .whitespaces)
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}

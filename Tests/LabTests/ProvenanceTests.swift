@@ -1,0 +1,345 @@
+import Foundation
+import Testing
+@testable import Lab
+
+/// `Git.inspect` is checked against the `git` command line on throwaway repositories.
+/// The library itself never runs `git`; only these tests do.
+@Suite struct GitProvenanceTests {
+    @Test func cleanRepositoryMatchesGit() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(info.commit == (try repo.git("rev-parse", "HEAD")))
+        #expect(info.commit?.count == 40)
+        #expect(info.branch == (try repo.git("rev-parse", "--abbrev-ref", "HEAD")))
+        #expect(info.branch == "main")
+        #expect(!info.isDetached)
+        #expect(try repo.git("status", "--porcelain").isEmpty)
+        #expect(!info.isDirty)
+        #expect(info.patch == "")
+        #expect(info.remote == nil)
+        #expect(info.root == (try repo.git("rev-parse", "--show-toplevel")))
+    }
+
+    @Test func modifiedTrackedFileIsDirtyWithItsDiff() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "keep\nold line\n")
+        try repo.commitAll("first")
+        try repo.write("a.txt", "keep\nnew line\n")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == " M a.txt")
+        #expect(info.isDirty)
+        #expect(info.patch.contains("diff --git a/a.txt b/a.txt\n"))
+        #expect(info.patch.contains("\n-old line\n"))
+        #expect(info.patch.contains("\n+new line\n"))
+        #expect(info.patch.contains("\n keep\n"))
+        // libgit2 prints tracked changes exactly as `git diff HEAD` does.
+        #expect(info.patch == (try repo.git("diff", "HEAD", trimming: false)))
+    }
+
+    @Test func stagedNewFileIsDirtyAndInThePatch() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        try repo.write("staged.txt", "staged content\n")
+        try repo.git("add", "staged.txt")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == "A  staged.txt")
+        #expect(info.isDirty)
+        #expect(info.patch.contains("diff --git a/staged.txt b/staged.txt\nnew file mode 100644\n"))
+        #expect(info.patch.contains("\n+staged content\n"))
+        #expect(info.patch == (try repo.git("diff", "HEAD", trimming: false)))
+    }
+
+    @Test func untrackedFileIsDirtyAndAppearsAsANewFile() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        try repo.write("notes/deep/untracked.txt", "never added\n")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == "?? notes/")
+        #expect(info.isDirty)
+        // The untracked directory is recursed into: the file itself is in the patch.
+        #expect(info.patch.contains("""
+            diff --git a/notes/deep/untracked.txt b/notes/deep/untracked.txt
+            new file mode 100644
+            """))
+        #expect(info.patch.contains("--- /dev/null\n+++ b/notes/deep/untracked.txt\n"))
+        #expect(info.patch.contains("@@ -0,0 +1 @@\n+never added\n"))
+    }
+
+    @Test func untrackedBinaryFileIsNamedButNotPrinted() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        let bytes: [UInt8] = [0, 1, 2, 0, 255, 0, 7]
+        try Data(bytes).write(to: URL(fileURLWithPath: repo.path + "/blob.bin"))
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(info.isDirty)
+        #expect(info.patch.contains("diff --git a/blob.bin b/blob.bin\n"))
+        #expect(info.patch.contains("Binary files /dev/null and b/blob.bin differ\n"))
+    }
+
+    @Test func deletedTrackedFileIsDirty() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.write("gone.txt", "bye\n")
+        try repo.commitAll("first")
+        try FileManager.default.removeItem(atPath: repo.path + "/gone.txt")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == " D gone.txt")
+        #expect(info.isDirty)
+        #expect(info.patch.contains("deleted file mode 100644"))
+        #expect(info.patch.contains("\n-bye\n"))
+    }
+
+    @Test func fileStagedThenDeletedIsDirtyButCancelsOutOfThePatch() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        try repo.write("brief.txt", "here and gone\n")
+        try repo.git("add", "brief.txt")
+        try FileManager.default.removeItem(atPath: repo.path + "/brief.txt")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == "AD brief.txt")
+        #expect(info.isDirty)
+        // HEAD and the working tree agree (no such file), so the diff between them is empty.
+        #expect(info.patch == "")
+    }
+
+    @Test func ignoredFilesDoNotMakeTheTreeDirty() throws {
+        let repo = try Scratch.repository()
+        try repo.write(".gitignore", "*.log\n.lab/\n")
+        try repo.commitAll("ignore logs")
+        try repo.write("run.log", "noise\n")
+        try repo.write(".lab/lab.sqlite", "database\n")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain").isEmpty)
+        #expect(!info.isDirty)
+        #expect(info.patch == "")
+    }
+
+    @Test func detachedHeadHasNoBranch() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        try repo.write("a.txt", "two\n")
+        try repo.commitAll("second")
+        try repo.git("checkout", "--quiet", "--detach", "HEAD~1")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("rev-parse", "--abbrev-ref", "HEAD") == "HEAD")
+        #expect(info.branch == nil)
+        #expect(info.isDetached)
+        #expect(info.commit == (try repo.git("rev-parse", "HEAD")))
+        #expect(info.commit != (try repo.git("rev-parse", "main")))
+        #expect(!info.isDirty)
+    }
+
+    @Test func subdirectoryReportsTheTopLevelAsRoot() throws {
+        let repo = try Scratch.repository()
+        try repo.write("src/deep/file.txt", "x\n")
+        try repo.commitAll("first")
+
+        let info = try #require(try Git.inspect(path: repo.path + "/src/deep"))
+        let topLevel = try repo.git("rev-parse", "--show-toplevel", in: "src/deep")
+        #expect(info.root == topLevel)
+        #expect(info.root == repo.path)
+        #expect(info.commit == (try repo.git("rev-parse", "HEAD")))
+    }
+
+    @Test func repositoryWithoutCommitsHasNoCommit() throws {
+        let repo = try Scratch.repository()
+        #expect(throws: GitFailed.self) { try repo.git("rev-parse", "HEAD") }
+
+        let empty = try #require(try Git.inspect(path: repo.path))
+        #expect(empty.commit == nil)
+        #expect(empty.branch == "main")
+        #expect(!empty.isDetached)
+        #expect(!empty.isDirty)
+        #expect(empty.patch == "")
+
+        // Against the empty tree, a new file is the whole patch.
+        try repo.write("first.txt", "hello\n")
+        let withFile = try #require(try Git.inspect(path: repo.path))
+        #expect(try repo.git("status", "--porcelain") == "?? first.txt")
+        #expect(withFile.commit == nil)
+        #expect(withFile.isDirty)
+        #expect(withFile.patch.contains("+++ b/first.txt\n@@ -0,0 +1 @@\n+hello\n"))
+    }
+
+    @Test func directoryOutsideAnyRepositoryGivesNil() throws {
+        let directory = try Scratch.directory()
+        #expect(!directory.path.hasPrefix("/work"))
+        #expect(throws: GitFailed.self) { try directory.git("rev-parse", "--show-toplevel") }
+        #expect(try Git.inspect(path: directory.path) == nil)
+    }
+
+    @Test func originIsPreferredOverOtherRemotes() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        try repo.git("remote", "add", "aardvark", "https://example.invalid/a.git")
+        try repo.git("remote", "add", "origin", "https://example.invalid/x.git")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(info.remote == (try repo.git("remote", "get-url", "origin")))
+        #expect(info.remote == "https://example.invalid/x.git")
+    }
+
+    @Test func withoutOriginTheFirstRemoteByNameIsUsed() throws {
+        let repo = try Scratch.repository()
+        try repo.git("remote", "add", "zebra", "https://example.invalid/z.git")
+        try repo.git("remote", "add", "upstream", "https://example.invalid/u.git")
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        #expect(info.remote == "https://example.invalid/u.git")
+    }
+
+    @Test func missingHeadCommitThrowsLibgit2sReason() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.commitAll("first")
+        let commit = try repo.git("rev-parse", "HEAD")
+        let object = "\(repo.path)/.git/objects/\(commit.prefix(2))/\(commit.dropFirst(2))"
+        try FileManager.default.removeItem(atPath: object)
+
+        #expect {
+            _ = try Git.inspect(path: repo.path)
+        } throws: { error in
+            guard case ProvenanceError.git(let operation, let message) = error else { return false }
+            return operation == "read commit \(commit), which refs/heads/main points at"
+                && message.contains("cannot be peeled")
+        }
+    }
+
+    @Test(arguments: [
+        (ProvenanceError.git(operation: "open the repository at '/src'", message: "corrupt HEAD"),
+         "git: could not open the repository at '/src': corrupt HEAD. "
+            + "Run `git status` in that directory to see the problem with the repository."),
+    ])
+    func errorMessagesAreWordedInOnePlace(error: ProvenanceError, text: String) {
+        #expect(error.description == text)
+    }
+
+    @Test func gitInfoRoundTripsThroughJSON() throws {
+        let info = GitInfo(
+            commit: String(repeating: "a", count: 40), branch: nil, isDetached: true,
+            remote: "https://example.invalid/x.git", isDirty: true, patch: "+x\n", root: "/src")
+        let decoded = try JSONDecoder().decode(GitInfo.self, from: JSONEncoder().encode(info))
+        #expect(decoded == info)
+    }
+}
+
+@Suite struct MachineInfoTests {
+    @Test func describesThisMachine() throws {
+        let machine = MachineInfo.current()
+        #expect(!machine.os.isEmpty)
+        #expect(machine.os != "unknown")
+        #expect(!machine.cpuModel.isEmpty)
+        #expect(machine.logicalCores >= 1)
+        #expect(machine.memoryBytes > 0)
+        #expect(!machine.hostname.isEmpty)
+        #expect(machine.swiftVersion.split(separator: ".").count == 2)
+        #if os(Linux)
+        var kernel = utsname()
+        #expect(uname(&kernel) == 0)
+        let release = withUnsafeBytes(of: kernel.release) {
+            String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self)
+        }
+        #expect(machine.os.hasSuffix(", Linux \(release)"))
+        #endif
+    }
+}
+
+// MARK: - Scratch repositories
+
+/// A `git` command that exited with a non-zero status.
+struct GitFailed: Error, CustomStringConvertible {
+    var arguments: [String]
+    var status: Int32
+    var stderr: String
+    var description: String { "git \(arguments.joined(separator: " ")) exited \(status): \(stderr)" }
+}
+
+/// A temporary directory (outside the project) removed when the value is released.
+final class Scratch {
+    let path: String
+
+    private init(path: String) { self.path = path }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    /// A fresh empty directory under the system's temporary directory, symlinks resolved.
+    static func directory() throws -> Scratch {
+        var template = Array((NSTemporaryDirectory() + "/lab-provenance-XXXXXX").utf8CString)
+        guard let made = mkdtemp(&template) else {
+            throw CocoaError(.fileWriteUnknown)
+        }
+        let path = URL(fileURLWithPath: String(cString: made)).resolvingSymlinksInPath().path
+        return Scratch(path: path)
+    }
+
+    /// A fresh repository on branch `main` with a local identity and no commits.
+    static func repository() throws -> Scratch {
+        let scratch = try directory()
+        try scratch.git("init", "--quiet", "--initial-branch=main")
+        try scratch.git("config", "user.name", "Lab Tests")
+        try scratch.git("config", "user.email", "lab-tests@example.invalid")
+        try scratch.git("config", "commit.gpgsign", "false")
+        return scratch
+    }
+
+    /// Writes `text` to `relativePath`, creating parent directories.
+    func write(_ relativePath: String, _ text: String) throws {
+        let url = URL(fileURLWithPath: path + "/" + relativePath)
+        try FileManager.default.createDirectory(
+            at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try Data(text.utf8).write(to: url)
+    }
+
+    /// Stages everything and commits it.
+    func commitAll(_ message: String) throws {
+        try git("add", "--all")
+        try git("commit", "--quiet", "-m", message)
+    }
+
+    /// Runs `git` in the directory (or `subdirectory` of it) and returns its standard
+    /// output, without the trailing newline unless `trimming` is false.
+    @discardableResult
+    func git(_ arguments: String..., in subdirectory: String? = nil, trimming: Bool = true) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["git"] + arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: subdirectory.map { path + "/" + $0 } ?? path)
+        var environment = ProcessInfo.processInfo.environment
+        environment["GIT_CONFIG_NOSYSTEM"] = "1"
+        environment["GIT_CONFIG_GLOBAL"] = "/dev/null"
+        environment["LC_ALL"] = "C"
+        process.environment = environment
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw GitFailed(
+                arguments: arguments, status: process.terminationStatus,
+                stderr: String(decoding: err, as: UTF8.self))
+        }
+        let text = String(decoding: out, as: UTF8.self)
+        return trimming ? text.trimmingCharacters(in: .newlines) : text
+    }
+}
