@@ -82,6 +82,7 @@ let package = Package(
         .target(
             name: "Lab",
             dependencies: ["Torch", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
+                           .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
         .executableTarget(

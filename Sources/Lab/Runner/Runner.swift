@@ -117,7 +117,11 @@ final class Runner<C: ExperimentConfig> {
                 try? store.record(step)
                 continue
             }
-            if !options.noCache, case .hit(let folder) = cache.lookup(key: key.hex) {
+            let lookup = options.noCache ? CacheStore.Lookup.miss : cache.lookup(key: key.hex)
+            if case .corrupt(let reason) = lookup {
+                print("  ! \(pad(node.name))  cache entry corrupt (\(reason)): evicted, recomputing")
+            }
+            if case .hit(let folder) = lookup {
                 hits[node.index] = folder
                 step.cacheHit = true
                 restoreRecording(from: folder, step: node.name, runId: runId, logger: logger)
@@ -235,8 +239,11 @@ final class Runner<C: ExperimentConfig> {
                             }
                             return "config (\(fields.joined(separator: ", ")))"
                         case "upstream":
-                            let ups = node.inputs.map { experiment.nodes[$0].name }
-                            return "upstream (\(ups.joined(separator: ", ")))"
+                            let changedInputs = node.inputs.filter { input in
+                                let name = experiment.nodes[input].name
+                                return before.first(where: { $0.name == name })?.key != keys[input]!.hex
+                            }.map { experiment.nodes[$0].name }
+                            return "upstream (\(changedInputs.joined(separator: ", ")))"
                         case "source": return "source of this step"
                         case "shared": return "shared code outside the steps"
                         case "library": return "library (Lab or libtorch changed)"

@@ -55,10 +55,31 @@ public final class RunStore: @unchecked Sendable {
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
         }
         do {
-            pool = try DatabasePool(path: path, configuration: config)
-            try Self.migrate(pool)
+            pool = try Self.openPool(path: path, configuration: config)
         } catch {
             throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
+        }
+    }
+
+    /// Opens and migrates the database, retrying while another process is creating it.
+    ///
+    /// Two processes opening a new database at once can get SQLITE_BUSY without the busy
+    /// timeout applying: GRDB's WAL setup and the migrator read the schema and then write
+    /// to it, and SQLite refuses (rather than waits for) a read transaction that would
+    /// become a write after another connection wrote. Once the database exists, this
+    /// cannot happen, so retrying for up to ``busyTimeout`` is enough.
+    private static func openPool(path: String, configuration: Configuration) throws -> DatabasePool {
+        let deadline = Date().addingTimeInterval(busyTimeout)
+        var attempt: UInt32 = 0
+        while true {
+            do {
+                let pool = try DatabasePool(path: path, configuration: configuration)
+                try migrate(pool)
+                return pool
+            } catch let error as DatabaseError where error.resultCode == .SQLITE_BUSY && Date() < deadline {
+                attempt += 1
+                usleep(UInt32.random(in: 1_000...10_000) * min(attempt, 10))  // jittered back-off
+            }
         }
     }
 

@@ -1,0 +1,166 @@
+import Foundation
+import Testing
+
+/// The cache's promises, through the real `lab` command on real experiment files.
+@Suite(.serialized) struct RunnerTests {
+    func fresh() throws -> Sandbox {
+        let box = try Sandbox()
+        try box.write("three.swift", threeSteps)
+        try box.commitAll()
+        let first = try box.lab("run", "three.swift")
+        #expect(first.status == 0, "first run: \(first.output)")
+        #expect(first.ran == ["data", "fit", "report"], "\(first.output)")
+        return box
+    }
+
+    @Test func unchangedRunIsAFullCacheHit() throws {
+        let box = try fresh()
+        let again = try box.lab("run", "three.swift")
+        #expect(again.status == 0)
+        #expect(again.cached == ["data", "fit", "report"] && again.ran.isEmpty, "\(again.output)")
+        #expect(again.output.contains("report/loss  1.05"), "metrics are restored from the cache: \(again.output)")
+    }
+
+    @Test func editingProseCommentsAndLayoutRerunsNothing() throws {
+        let box = try fresh()
+        try box.edit("three.swift", replacing: "Prose that tests edit.", with: "Prose, edited.\n//: Another line.")
+        try box.edit("three.swift", replacing: "// a comment inside the step", with: "// another comment\n\n")
+        try box.edit("three.swift", replacing: "var w = 0.0", with: "var w   =   0.0")
+        let again = try box.lab("run", "three.swift")
+        #expect(again.ran.isEmpty && again.cached.count == 3, "\(again.output)")
+    }
+
+    @Test func editingOnlyTheEvalStepRerunsOnlyIt() throws {
+        let box = try fresh()
+        try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
+        let again = try box.lab("run", "three.swift", "--explain")
+        #expect(again.ran == ["report"] && again.cached == ["data", "fit"], "\(again.output)")
+        #expect(again.output.contains("report  miss  changed: source of this step"), "\(again.output)")
+    }
+
+    @Test func changingAConfigFieldRerunsItsReadersAndWhatFollows() throws {
+        let box = try fresh()
+        let lr = try box.lab("run", "three.swift", "--set", "learningRate=0.2", "--explain")
+        #expect(lr.ran == ["fit", "report"] && lr.cached == ["data"], "\(lr.output)")
+        #expect(lr.output.contains("fit     miss  changed: config (learningRate)"), "\(lr.output)")
+        #expect(lr.output.contains("report  miss  changed: upstream (fit)"), "\(lr.output)")
+        let size = try box.lab("run", "three.swift", "--set", "size=4")
+        #expect(size.ran == ["data", "fit", "report"], "\(size.output)")
+        // Back to the defaults: everything was cached before.
+        let back = try box.lab("run", "three.swift")
+        #expect(back.ran.isEmpty, "\(back.output)")
+    }
+
+    @Test func aLibraryChangeRerunsEverything() throws {
+        let box = try fresh()
+        let binary = try FileManager.default.contentsOfDirectory(atPath: box.root.appendingPathComponent(".lab/bin").path)
+            .first { $0.hasPrefix("three-") }!
+        let path = box.root.appendingPathComponent(".lab/bin/\(binary)").path
+        let same = try box.run(path, ["run"], environment: ["LAB_FINGERPRINT": try fingerprintOfLastRun(box)])
+        #expect(same.ran.isEmpty, "same fingerprint: all cached. \(same.output)")
+        let changed = try box.run(path, ["run", "--explain"], environment: ["LAB_FINGERPRINT": "another library"])
+        #expect(changed.ran == ["data", "fit", "report"], "\(changed.output)")
+        #expect(changed.output.contains("changed: library (Lab or libtorch changed)"), "\(changed.output)")
+    }
+
+    func fingerprintOfLastRun(_ box: Sandbox) throws -> String {
+        let json = try box.lab("ls", "--json").output
+        let runs = try JSONSerialization.jsonObject(with: Data(json.utf8)) as! [[String: Any]]
+        let show = try box.lab("show", runs[0]["id"] as! String, "--json").output
+        let detail = try JSONSerialization.jsonObject(with: Data(show.utf8)) as! [String: Any]
+        let env = (detail["run"] as! [String: Any])["environment"] as! String
+        let info = try JSONSerialization.jsonObject(with: Data(env.utf8)) as! [String: Any]
+        return info["library_fingerprint"] as! String
+    }
+
+    @Test func noCacheRunsEverything() throws {
+        let box = try fresh()
+        let again = try box.lab("run", "three.swift", "--no-cache")
+        #expect(again.ran == ["data", "fit", "report"], "\(again.output)")
+    }
+
+    @Test func corruptEntryIsEvictedAndRecomputed() throws {
+        let box = try fresh()
+        let objects = box.root.appendingPathComponent(".lab/cache/objects")
+        let files = FileManager.default.enumerator(at: objects, includingPropertiesForKeys: nil)!.compactMap { $0 as? URL }
+        let tensors = try #require(files.first { $0.lastPathComponent == "tensors.safetensors" })
+        let data = try Data(contentsOf: tensors)
+        try data.dropLast(8).write(to: tensors)
+        let again = try box.lab("run", "three.swift")
+        #expect(again.status == 0)
+        #expect(again.output.contains("cache entry corrupt (tensors.safetensors: \(data.count - 8) bytes, manifest says \(data.count))"), "\(again.output)")
+        #expect(again.ran.contains("data"), "\(again.output)")
+        let third = try box.lab("run", "three.swift")
+        #expect(third.ran.isEmpty, "the recomputed entry is used afterwards: \(third.output)")
+    }
+
+    @Test func badConfigOverridesFailBeforeAnythingRuns() throws {
+        let box = try fresh()
+        let unknown = try box.lab("run", "three.swift", "--set", "learningrate=0.2")
+        #expect(unknown.status == 2)
+        #expect(unknown.output.contains("unknown config key 'learningrate'. Did you mean 'learningRate'? Valid keys: size (Int), learningRate (Double), epochs (Int)"), "\(unknown.output)")
+        let wrongType = try box.lab("run", "three.swift", "--set", "epochs=three")
+        #expect(wrongType.status == 2)
+        #expect(wrongType.output.contains("config key 'epochs' takes a value of type Int; 'three' is not one"), "\(wrongType.output)")
+        let runs = try box.lab("ls", "--json").output
+        #expect((try JSONSerialization.jsonObject(with: Data(runs.utf8)) as! [Any]).count == 1, "no run recorded for bad arguments")
+    }
+
+    @Test func compileErrorsComeThroughWithFileAndLine() throws {
+        let box = try Sandbox()
+        try box.write("broken.swift", threeSteps.replacingOccurrences(of: "w += ctx.config.learningRate", with: "w += ctx.config.learningRat"))
+        let result = try box.lab("run", "broken.swift")
+        #expect(result.status != 0)
+        #expect(result.output.contains("broken.swift:25:29: error: value of type 'Config' has no member 'learningRat'"), "\(result.output)")
+        #expect(result.output.contains("has no member 'learningRat'"), "\(result.output)")
+    }
+
+    @Test func aFailingStepFailsTheRunAndTheNextRunResumesThere() throws {
+        let box = try fresh()
+        try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)",
+                     with: "ctx.metric(\"loss\", fit.loss)\n        _ = Tensor.ones([2, 3]).matmul(Tensor.ones([4, 5]))")
+        let failed = try box.lab("run", "three.swift")
+        #expect(failed.status == 1)
+        #expect(failed.output.contains("✗ report  failed at three.swift:31: mat1 and mat2 shapes cannot be multiplied (2x3 and 4x5)"),
+                "\(failed.output)")
+        let ls = try box.lab("ls").output
+        #expect(ls.contains("failed"), "\(ls)")
+        let show = try box.lab("show", failed.runId!).output
+        #expect(show.contains("status      failed at step 'report'"), "\(show)")
+        try box.edit("three.swift", replacing: "_ = Tensor.ones([2, 3]).matmul(Tensor.ones([4, 5]))",
+                     with: "_ = Tensor.ones([2, 3]).matmul(Tensor.ones([3, 5]))")
+        let resumed = try box.lab("run", "three.swift")
+        #expect(resumed.status == 0 && resumed.cached == ["data", "fit"] && resumed.ran == ["report"], "\(resumed.output)")
+    }
+
+    @Test func aNonFiniteLossFailsTheStepNamingTheIteration() throws {
+        let box = try Sandbox()
+        try box.write("nan.swift", threeSteps.replacingOccurrences(of: "ctx.log(\"w\", w, step: epoch)",
+                                                                   with: "if epoch == 2 { w = .nan }\n            try ctx.check(\"loss\", w, iteration: epoch)"))
+        let result = try box.lab("run", "nan.swift")
+        #expect(result.status == 1)
+        #expect(result.output.contains("step 'fit': loss became nan at iteration 2"), "\(result.output)")
+    }
+
+    @Test func provenanceMatchesGit() throws {
+        let box = try fresh()
+        let head = try box.shell("git", "rev-parse", "HEAD").trimmingCharacters(in: .whitespacesAndNewlines)
+        let runs = try JSONSerialization.jsonObject(with: Data(try box.lab("ls", "--json").output.utf8)) as! [[String: Any]]
+        #expect(runs[0]["commit"] as? String == head)
+        #expect(runs[0]["dirty"] as? Bool == false, "the .lab folder does not make the tree dirty")
+        try box.edit("three.swift", replacing: "Prose that tests edit.", with: "Uncommitted prose.")
+        let dirty = try box.lab("run", "three.swift")
+        let show = try JSONSerialization.jsonObject(with: Data(try box.lab("show", dirty.runId!, "--json").output.utf8)) as! [String: Any]
+        let run = show["run"] as! [String: Any]
+        #expect(run["gitDirty"] as? Bool == true)
+        #expect((run["gitPatch"] as? String ?? "").contains("+//: Uncommitted prose."))
+    }
+
+    @Test func outsideAGitRepositoryItRunsAndSaysSo() throws {
+        let box = try Sandbox(git: false)
+        try box.write("three.swift", threeSteps)
+        let result = try box.lab("run", "three.swift")
+        #expect(result.status == 0, "\(result.output)")
+        #expect(result.output.contains("note: not inside a git repository: no commit recorded"), "\(result.output)")
+    }
+}

@@ -1,0 +1,137 @@
+import Foundation
+import Testing
+
+/// A temporary project with a git repository, where tests write experiment files and run
+/// the real `lab` command built by `swift build`.
+final class Sandbox {
+    static let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let lab = packageRoot.appendingPathComponent(".build/debug/lab").path
+
+    let root: URL
+
+    init(git: Bool = true) throws {
+        root = URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent("lab-sandbox-\(UUID().uuidString.prefix(8))")
+        try FileManager.default.createDirectory(at: root, withIntermediateDirectories: true)
+        if git {
+            try shell("git", "init", "-q", "-b", "main")
+            try shell("git", "config", "user.email", "test@example.invalid")
+            try shell("git", "config", "user.name", "Lab Tests")
+        }
+    }
+
+    deinit { try? FileManager.default.removeItem(at: root) }
+
+    func write(_ name: String, _ text: String) throws {
+        try text.write(to: root.appendingPathComponent(name), atomically: true, encoding: .utf8)
+    }
+
+    func read(_ name: String) throws -> String { try String(contentsOf: root.appendingPathComponent(name), encoding: .utf8) }
+
+    func edit(_ name: String, replacing old: String, with new: String) throws {
+        let text = try read(name)
+        #expect(text.contains(old), "the edit must change something: '\(old)' not found")
+        try write(name, text.replacingOccurrences(of: old, with: new))
+    }
+
+    func commitAll(_ message: String = "commit") throws {
+        try shell("git", "add", "-A")
+        try shell("git", "commit", "-q", "-m", message)
+    }
+
+    struct Result {
+        let status: Int32
+        let output: String
+        /// Steps that ran this time (a "✓ name  N s" line), and those taken from the cache.
+        var ran: [String] { lines(matching: { !$0.hasSuffix("cached") }) }
+        var cached: [String] { lines(matching: { $0.hasSuffix("cached") }) }
+        private func lines(matching predicate: (String) -> Bool) -> [String] {
+            output.split(separator: "\n").map(String.init)
+                .filter { $0.hasPrefix("  ✓ ") && predicate($0) }
+                .map { String($0.dropFirst(4).split(separator: " ").first ?? "") }
+        }
+        var runId: String? {
+            output.split(separator: "\n").first { $0.hasPrefix("run ") }.map { String($0.split(separator: " ")[1]) }
+        }
+    }
+
+    /// Runs `lab ARGS` in the sandbox and waits for it.
+    @discardableResult
+    func lab(_ arguments: String..., environment: [String: String] = [:]) throws -> Result {
+        try run(Sandbox.lab, arguments, environment: environment)
+    }
+
+    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
+        let process = try start(executable, arguments, environment: environment)
+        let output = process.1.fileHandleForReading.readDataToEndOfFile()
+        process.0.waitUntilExit()
+        return Result(status: process.0.terminationStatus, output: String(decoding: output, as: UTF8.self))
+    }
+
+    /// Starts `lab ARGS` without waiting: (process, pipe of its merged output).
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = root
+        var env = ProcessInfo.processInfo.environment
+        env["NO_COLOR"] = "1"
+        env.removeValue(forKey: "LAB_ROOT")
+        env.removeValue(forKey: "LAB_FINGERPRINT")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        return (process, pipe)
+    }
+
+    @discardableResult
+    func shell(_ arguments: String...) throws -> String {
+        let result = try run("/usr/bin/env", arguments)
+        if result.status != 0 { throw SandboxError.command(arguments.joined(separator: " "), result.output) }
+        return result.output
+    }
+
+    enum SandboxError: Error { case command(String, String) }
+}
+
+/// A small experiment with three steps whose bodies are cheap, for cache tests.
+let threeSteps = """
+import Lab
+
+//: # Three steps
+//: Prose that tests edit.
+
+struct Config: ExperimentConfig {
+    var size = 8
+    var learningRate = 0.1
+    var epochs = 3
+}
+
+struct Numbers: Codable { var x: Tensor; var label: String }
+struct Fit: Codable { var loss: Double }
+
+let experiment = Experiment("three", config: Config()) { lab in
+    //: ## Data
+    let data = lab.data("data") { ctx in
+        Numbers(x: Tensor.arange(0, Double(ctx.config.size), dtype: .float32), label: "n")
+    }
+    //: ## Training
+    let fit = lab.step("fit", data, kind: .train) { ctx, data in
+        // a comment inside the step
+        var w = 0.0
+        for epoch in 0..<ctx.config.epochs {
+            w += ctx.config.learningRate * data.x.mean().item()
+            ctx.log("w", w, step: epoch)
+        }
+        return Fit(loss: w)
+    }
+    //: ## Evaluation
+    lab.eval("report", fit) { ctx, fit in
+        ctx.metric("loss", fit.loss)
+    }
+}
+
+Lab.main(experiment)
+"""
