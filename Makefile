@@ -5,13 +5,15 @@ THREADS ?= $(shell nproc)
 
 .PHONY: run test bench fixtures build deps clean
 
-## make run: install what is missing, build, and run the engine's training demo.
+## make run: install what is missing, build, and run the showcase experiment.
+EXPERIMENT ?= experiments/spirals.swift
 run: deps
-	$(SWIFT) build -c release --product torch-demo
-	.build/release/torch-demo
+	$(SWIFT) build -c release
+	.build/release/lab run $(EXPERIMENT)
 
 ## make test: install what is missing, build, and run the whole test suite (CI runs this).
 test: deps
+	$(SWIFT) build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
 
@@ -20,13 +22,16 @@ test: deps
 ## Writes bench/results.json and bench/RESULTS.md.
 ROUNDS ?= 3
 bench: deps
-	$(SWIFT) build -c release --product TorchBench
+	$(SWIFT) build -c release
 	rm -rf .build/bench && mkdir -p .build/bench
+	.build/release/LabBench --lab .build/release/lab --out .build/bench/runner.json
 	for i in $$(seq $(ROUNDS)); do \
 		.build/release/TorchBench --threads $(THREADS) --out .build/bench/lab-$$i.json || exit 1; \
 		$(PYTHON) bench/peer.py --threads $(THREADS) --out .build/bench/peer-$$i.json || exit 1; \
 	done
-	$(PYTHON) bench/report.py $(foreach i,$(shell seq $(ROUNDS)),--lab .build/bench/lab-$(i).json --peer .build/bench/peer-$(i).json) \
+	$(PYTHON) bench/report.py \
+		$(foreach i,$(shell seq $(ROUNDS)),--lab .build/bench/lab-$(i).json --peer .build/bench/peer-$(i).json) \
+		--lab .build/bench/runner.json \
 		--out-json bench/results.json --out-md bench/RESULTS.md
 	cat bench/RESULTS.md
 

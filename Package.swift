@@ -91,6 +91,8 @@ let package = Package(
         ),
         .executableTarget(name: "TorchDemo", dependencies: ["Torch"]),
         .executableTarget(name: "TorchBench", dependencies: ["Torch"], path: "bench/TorchBench"),
+        .executableTarget(name: "LabBench", dependencies: ["Lab", .product(name: "Crypto", package: "swift-crypto")],
+                          path: "bench/LabBench"),
         .testTarget(
             name: "TorchTests",
             dependencies: ["Torch"],

@@ -48,6 +48,9 @@ def combine(lab, peer):
         entry = {"lab": l["value"] if l else None,
                  "pytorch": p["value"] if p else None,
                  "unit": unit}
+        for extra in ("target", "reference", "reference_name"):
+            if l and extra in l:
+                entry[extra] = l[extra]
         r = ratio(entry["lab"], entry["pytorch"], unit)
         if r is not None:
             entry["ratio"] = r
@@ -131,9 +134,19 @@ def markdown(results, lab, peer):
         "|---|---:|---:|---|---:|",
     ]
     for name, e in results.items():
+        if "target" in e:
+            continue
         r = f"{e['ratio']:.2f}×" if "ratio" in e else "—"
         lines.append(f"| {name} | {fmt_value(e['lab'])} | {fmt_value(e['pytorch'])} "
                      f"| {e['unit']} | {r} |")
+    own = {k: e for k, e in results.items() if "target" in e}
+    if own:
+        lines += ["", "## Runner, cache and run store", "",
+                  "| benchmark | Lab | reference | unit | target |", "|---|---:|---:|---|---|"]
+        for name, e in own.items():
+            ref = (f"{fmt_value(e['reference'])} ({e.get('reference_name', '')}; Lab at "
+                   f"{100 * e['lab'] / e['reference']:.0f}%)") if e.get("reference") else "—"
+            lines.append(f"| {name} | {fmt_value(e['lab'])} | {ref} | {e['unit']} | {e['target']} |")
     lines += [
         "",
         "Ratios above 1 mean Lab is faster (for samples/s the ratio is Lab ÷ PyTorch, "
