@@ -50,6 +50,8 @@ public final class CacheStore: @unchecked Sendable {
     /// Staging folders this store handed out and not yet committed or discarded, with the
     /// descriptor holding each one's lock (so `gc` in any process leaves them alone).
     private var openStagings: [String: Int32] = [:]
+    /// Digests of files written through ``write(_:named:into:)``: staged file path → (digest, bytes).
+    private var written: [String: (digest: String, bytes: Int64)] = [:]
     private let mutex = NSLock()
 
     /// Opens (creating if needed) the cache rooted at `root`.
@@ -125,6 +127,17 @@ public final class CacheStore: @unchecked Sendable {
     /// - Throws: ``CacheError/invalidKey(_:)``, ``CacheError/notStaged(path:)``,
     ///   ``CacheError/reservedName(path:)``, ``CacheError/unsupportedStagedItem(path:kind:)``,
     ///   ``CacheError/io(operation:path:code:)``.
+    /// Writes `data` as the file `name` of a staging folder, durably, hashing it on a second
+    /// thread while it is written; ``commit(key:staged:step:experiment:meta:)`` then uses that
+    /// digest instead of reading the file back. For large outputs (tensors) this is the fast path.
+    public func write(_ data: Data, named name: String, into staged: URL) throws {
+        let url = staged.standardizedFileURL.appendingPathComponent(name)
+        let result = try FileIO.writeHashingAndSync(data, to: url)
+        mutex.lock()
+        written[url.path] = result
+        mutex.unlock()
+    }
+
     public func commit(key: String, staged: URL, step: String, experiment: String,
                        meta: [String: String] = [:]) throws {
         let stagingLock = try claimStaging(staged)
@@ -143,7 +156,15 @@ public final class CacheStore: @unchecked Sendable {
             let files = try stagedFiles(in: staged, relativeTo: "", folders: &folders)
             var records: [String: CacheManifest.FileRecord] = [:]
             for name in files {
-                let (digest, bytes) = try FileIO.hashAndSync(staged.appendingPathComponent(name))
+                let path = staged.appendingPathComponent(name)
+                mutex.lock()
+                let known = written.removeValue(forKey: path.path)
+                mutex.unlock()
+                if let known, let info = try FileIO.status(path.path), Int64(info.st_size) == known.bytes {
+                    records[name] = .init(sha256: known.digest, bytes: known.bytes)   // hashed and fsynced as written
+                    continue
+                }
+                let (digest, bytes) = try FileIO.hashAndSync(path)
                 records[name] = .init(sha256: digest, bytes: bytes)
             }
             for folder in folders.reversed() { try FileIO.fsync(url: folder) }

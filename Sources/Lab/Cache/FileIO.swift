@@ -119,6 +119,39 @@ public enum FileIO {
         return try hashed.get()
     }
 
+    /// Writes `data` to a new file at `url` and fsyncs it, while a second thread computes its
+    /// SHA-256 from the same memory: the digest costs no re-read and overlaps the I/O.
+    static func writeHashingAndSync(_ data: Data, to url: URL) throws -> (digest: String, bytes: Int64) {
+        let digest = DigestBox()
+        let done = DispatchSemaphore(value: 0)
+        // A thread of its own, not a Dispatch queue (see hashAndSync).
+        let hasher = Thread {
+            digest.value = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            done.signal()
+        }
+        hasher.start()
+        let fd = try openFile(url, flags: O_WRONLY | O_CREAT | O_TRUNC, mode: 0o644)
+        defer { _ = close(fd) }
+        try data.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = Glibc.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw CacheError.io(operation: "write", path: url.path, code: errno)
+                }
+                offset += n
+            }
+        }
+        try fsync(fd: fd, path: url.path)
+        done.wait()
+        return (digest.value, Int64(data.count))
+    }
+
+    private final class DigestBox: @unchecked Sendable {
+        var value = ""
+    }
+
     /// Carries the background fsync's outcome back; the semaphore orders the accesses.
     private final class ResultBox: @unchecked Sendable {
         var result: Result<Void, Error>?

@@ -23,14 +23,14 @@ final class Node: @unchecked Sendable {
     let line: Int
     /// Runs the step's body: (context, input values) → output value.
     let run: (StepEnvironment, [Any]) throws -> Any
-    /// Writes an output value into a folder (output.json, tensors.safetensors).
-    let save: (Any, URL) throws -> Void
+    /// Writes an output value's files (output.json, tensors.safetensors) through a writer.
+    let save: (Any, (Data, String) throws -> Void) throws -> Void
     /// Reads an output value back from a cache entry.
     let load: (URL, StepEnvironment) throws -> Any
 
     init(index: Int, name: String, kind: StepKind, inputs: [Int], file: String, line: Int,
          run: @escaping (StepEnvironment, [Any]) throws -> Any,
-         save: @escaping (Any, URL) throws -> Void,
+         save: @escaping (Any, (Data, String) throws -> Void) throws -> Void,
          load: @escaping (URL, StepEnvironment) throws -> Any) {
         self.index = index; self.name = name; self.kind = kind; self.inputs = inputs
         self.file = file; self.line = line; self.run = run; self.save = save; self.load = load

@@ -3,7 +3,8 @@ import Foundation
 /// How step outputs are stored: `output.json` (the value, with each tensor replaced by a
 /// reference) and, when it holds tensors, `tensors.safetensors`.
 enum OutputCoding {
-    static func save<O: Codable>(_ value: O, step: String, to folder: URL) throws {
+    /// Writes the files of `value` through `write(bytes, file name)`.
+    static func save<O: Codable>(_ value: O, step: String, write: (Data, String) throws -> Void) throws {
         let archive = TensorArchive()
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -14,9 +15,9 @@ enum OutputCoding {
         } catch {
             throw LabError.outputNotCacheable(step: step, reason: "\(error)")
         }
-        try json.write(to: folder.appendingPathComponent("output.json"))
+        try write(json, "output.json")
         if !archive.tensors.isEmpty {
-            try Safetensors.save(archive.tensors, to: folder.appendingPathComponent("tensors.safetensors").path)
+            try write(try Safetensors.serialize(archive.tensors, path: "tensors.safetensors of step '\(step)'"), "tensors.safetensors")
         }
     }
 

@@ -17,7 +17,7 @@ public final class Pipeline<C: ExperimentConfig> {
         nodes.append(Node(
             index: index, name: name, kind: kind, inputs: inputs, file: file, line: line,
             run: { env, values in try body(Context<C>(env), values) },
-            save: { value, folder in try OutputCoding.save(value as! O, step: name, to: folder) },
+            save: { value, write in try OutputCoding.save(value as! O, step: name, write: write) },
             load: { folder, _ in try OutputCoding.load(O.self, from: folder) }))
         return Step(index: index, name: name)
     }
@@ -116,9 +116,9 @@ public final class Pipeline<C: ExperimentConfig> {
                 let result = try body(ctx, network, values[0] as! A)
                 return Trained(model: network, result: result)
             },
-            save: { value, folder in
+            save: { value, write in
                 let trained = value as! Trained<M, R>
-                try OutputCoding.save(TrainedArchive(weights: trained.model.stateDict(), result: trained.result), step: name, to: folder)
+                try OutputCoding.save(TrainedArchive(weights: trained.model.stateDict(), result: trained.result), step: name, write: write)
             },
             load: { folder, env in
                 let archive = try OutputCoding.load(TrainedArchive<R>.self, from: folder)

@@ -193,7 +193,15 @@ final class Runner<C: ExperimentConfig> {
             return try node.run(env, inputs)
         }
         values[node.index] = output
-        try withError { try node.save(output, staged) }
+        try withError {
+            try node.save(output) { data, name in
+                if data.count >= 1 << 20 {
+                    try cache.write(data, named: name, into: staged)   // hashed while written
+                } else {
+                    try data.write(to: staged.appendingPathComponent(name))
+                }
+            }
+        }
         let recording = recorder.recording
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]

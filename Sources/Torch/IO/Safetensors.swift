@@ -27,6 +27,27 @@ public enum Safetensors {
     /// - Throws: ``TorchError/safetensors(path:reason:)`` when a tensor cannot be
     ///   read or the file cannot be written.
     public static func save(_ tensors: [String: Tensor], metadata: [String: String] = [:], to path: String) throws {
+        let data = try serialize(tensors, metadata: metadata, path: path)
+        let url = URL(fileURLWithPath: path)
+        let temporary = url.deletingLastPathComponent()
+            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
+        do {
+            try data.write(to: temporary)
+            if rename(temporary.path, url.path) != 0 {
+                throw TorchError.safetensors(path: path, reason: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
+            }
+        } catch let error as TorchError {
+            try? FileManager.default.removeItem(at: temporary)
+            throw error
+        } catch {
+            try? FileManager.default.removeItem(at: temporary)
+            throw TorchError.safetensors(path: path, reason: "cannot write: \(error.localizedDescription)")
+        }
+    }
+
+    /// The bytes of a safetensors file holding `tensors` and `metadata` (what ``save(_:metadata:to:)`` writes).
+    /// `path` only names the destination in error messages.
+    public static func serialize(_ tensors: [String: Tensor], metadata: [String: String] = [:], path: String = "<memory>") throws -> Data {
         let names = tensors.keys.sorted()
         var header: [String: Any] = [:]
         if !metadata.isEmpty { header["__metadata__"] = metadata }
@@ -53,21 +74,7 @@ public enum Safetensors {
             guard bytes > 0, let pointer = lt_data_ptr(t.handle) else { continue }
             data.append(UnsafeRawPointer(pointer).assumingMemoryBound(to: UInt8.self), count: bytes)
         }
-        let url = URL(fileURLWithPath: path)
-        let temporary = url.deletingLastPathComponent()
-            .appendingPathComponent(".\(url.lastPathComponent).\(ProcessInfo.processInfo.processIdentifier).\(UInt32.random(in: 0...UInt32.max)).tmp")
-        do {
-            try data.write(to: temporary)
-            if rename(temporary.path, url.path) != 0 {
-                throw TorchError.safetensors(path: path, reason: "cannot rename the temporary file into place: \(String(cString: strerror(errno)))")
-            }
-        } catch let error as TorchError {
-            try? FileManager.default.removeItem(at: temporary)
-            throw error
-        } catch {
-            try? FileManager.default.removeItem(at: temporary)
-            throw TorchError.safetensors(path: path, reason: "cannot write: \(error.localizedDescription)")
-        }
+        return data
     }
 
     /// Reads a safetensors file. With `memoryMapped` (the default) the tensors share the
