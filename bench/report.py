@@ -152,7 +152,8 @@ def markdown(results, lab, peer):
         "Ratios above 1 mean Lab is faster (for samples/s the ratio is Lab ÷ PyTorch, "
         "for us/op it is PyTorch ÷ Lab); both sides were measured in the same run, "
         "with the same libtorch and the same thread count, in "
-        f"{lab.get('rounds', 1)} alternating rounds each, keeping each side's best.",
+        f"{peer.get('rounds', 1)} alternating rounds each, keeping each side's best. "
+        "The runner's figures come from one LabBench run (medians of 5 for the cache, 3 for re-runs).",
         "",
     ]
     return "\n".join(lines)
