@@ -50,6 +50,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
     ],
     targets: [
         // The only C++ in the project: a plain-C shim over libtorch.
@@ -81,10 +82,12 @@ let package = Package(
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
         .target(
             name: "Lab",
-            dependencies: ["Torch", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["Torch", "Reports", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
+        // Renders run documents (Markdown, HTML, JSON, SVG): knows run records, not tensors.
+        .target(name: "Reports", dependencies: [.product(name: "Ink", package: "Ink")]),
         .executableTarget(
             name: "LabCLI",
             dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
@@ -99,6 +102,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Golden"]),
     ],
     cxxLanguageStandard: .cxx20
 )

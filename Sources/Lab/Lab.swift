@@ -1,2 +1,3 @@
 // A script needs only `import Lab`: the engine comes with it.
 @_exported import Torch
+@_exported import Reports

@@ -98,6 +98,7 @@ final class Runner<C: ExperimentConfig> {
             FileHandle.standardError.write(Data("error: cannot record the run in \(labFolder.path)/lab.sqlite: \(error)\n".utf8))
             return 1
         }
+        try? store.saveSource(runId: runId, path: experiment.file, text: source.lines.joined(separator: "\n"))
         let logger = MetricLogger(store: store, runId: runId)
         Interrupts.install(store: store, runId: runId, logger: logger)
 
@@ -209,6 +210,7 @@ final class Runner<C: ExperimentConfig> {
         try cache.commit(key: key.hex, staged: staged, step: node.name, experiment: experiment.name,
                          meta: ["kind": node.kind.rawValue])
         for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: node.name, name: name, value: value) }
+        saveItems(recording.items, runId: runId, step: node.name)
         checkpoints?.remove()
     }
 
@@ -220,6 +222,12 @@ final class Runner<C: ExperimentConfig> {
             for p in points { try? logger.log(step: step, name: name, x: Int64(p.x), value: p.value) }
         }
         for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: step, name: name, value: value) }
+        saveItems(recording.items, runId: runId, step: step)
+    }
+
+    func saveItems(_ items: [ReportItem], runId: String, step: String) {
+        guard !items.isEmpty, let data = try? JSONEncoder().encode(items) else { return }
+        try? store.saveStepOutputs(runId: runId, step: step, itemsJSON: String(decoding: data, as: UTF8.self))
     }
 
     // MARK: explain

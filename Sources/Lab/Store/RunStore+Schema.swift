@@ -98,6 +98,21 @@ extension RunStore {
                 t.primaryKey(["run_id", "step", "name"])
             }
         }
+        // What a report needs beyond v1: the experiment file as it was run (prose and step
+        // code), and each step's report items (figures, tables, images, text) as JSON.
+        migrator.registerMigration("v2") { db in
+            try db.create(table: "run_sources") { t in
+                t.column("run_id", .text).notNull().primaryKey().references("runs", onDelete: .cascade)
+                t.column("path", .text).notNull()
+                t.column("text", .text).notNull()
+            }
+            try db.create(table: "step_outputs") { t in
+                t.column("run_id", .text).notNull().references("runs", onDelete: .cascade)
+                t.column("step", .text).notNull()
+                t.column("items", .text).notNull()
+                t.primaryKey(["run_id", "step"])
+            }
+        }
         return migrator
     }
 
