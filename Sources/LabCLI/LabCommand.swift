@@ -7,7 +7,8 @@ struct LabCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lab",
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
-        subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CacheCommand.self]
+        subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
+                      ReportCommand.self, PRReportCommand.self, CacheCommand.self]
     )
 }
 

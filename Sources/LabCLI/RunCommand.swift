@@ -25,6 +25,13 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The root seed (each step's seed derives from it and the step's name).")
     var seed: UInt64 = 0
 
+    @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval).")
+    var seeds: Int = 1
+
+    func validate() throws {
+        if seeds < 1 { throw ValidationError("--seeds takes a positive count, got \(seeds)") }
+    }
+
     func run() throws {
         let compiler = try ExperimentCompiler()
         let binary = try compiler.binary(for: URL(fileURLWithPath: file))
@@ -33,13 +40,51 @@ struct RunCommand: ParsableCommand {
         if smoke { arguments.append("--smoke") }
         if explain { arguments.append("--explain") }
         if noCache { arguments.append("--no-cache") }
-        arguments += ["--seed", String(seed)]
         setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
         setenv("LAB_ROOT", projectRoot().path, 1)
+        if seeds > 1 {
+            try runSeeds(binary: binary, arguments: arguments)
+            return
+        }
+        arguments += ["--seed", String(seed)]
         fflush(nil)
         // Replace this process: signals (Ctrl-C) and the exit status are the experiment's own.
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary.path] + arguments).map { strdup($0) } + [nil]
         execv(binary.path, argv)
         throw ValidationError("cannot start \(binary.path): \(String(cString: strerror(errno)))")
+    }
+
+    /// Runs the experiment once per seed, in sequence, then prints their comparison.
+    func runSeeds(binary: URL, arguments: [String]) throws {
+        var ids: [String] = []
+        var failures = 0
+        for offset in 0..<seeds {
+            let process = Process()
+            process.executableURL = binary
+            process.arguments = arguments + ["--seed", String(seed + UInt64(offset))]
+            let pipe = Pipe()
+            process.standardOutput = pipe
+            try process.run()
+            var output = ""
+            while true {
+                let chunk = pipe.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                FileHandle.standardOutput.write(chunk)
+                output += String(decoding: chunk, as: UTF8.self)
+            }
+            process.waitUntilExit()
+            if process.terminationStatus != 0 { failures += 1 }
+            if process.terminationStatus == 130 { throw ExitCode(130) }
+            if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("run ") }) {
+                ids.append(String(line.split(separator: " ")[1]))
+            }
+        }
+        if ids.count > 1 {
+            let store = try openStore()
+            let comparison = Comparison.build(try ids.map { try ComparedRun.load(store: store, id: $0) })
+            print("")
+            print(ComparisonRenderer.markdown(comparison), terminator: "")
+        }
+        if failures > 0 { throw ExitCode(1) }
     }
 }

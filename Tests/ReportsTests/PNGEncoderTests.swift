@@ -92,16 +92,16 @@ import Testing
     /// Python's zlib — an independent inflater — must read the IDAT back to the pixels.
     @Test(arguments: [(28, 28), (300, 300)])
     func pythonZlibDecodesThePixels(width: Int, height: Int) throws {
-        guard let python = ExternalTool.path("python3"), (try? ExternalTool.run(python, ["-c", "import zlib"]))?.status == 0 else {
+        guard let python = SVGTool.path("python3"), (try? SVGTool.run(python, ["-c", "import zlib"]))?.status == 0 else {
             return  // No Python with zlib here: the hand-inflation test above still checks the stream.
         }
         let pixels = Self.image(width: width, height: height)
         let png = PNGEncoder.grayscale(width: width, height: height, pixels: pixels)
         let idat = try #require(try Self.chunks(png).first { $0.type == "IDAT" })
-        let file = try ExternalTool.temporaryFile(Data(idat.data), suffix: ".zlib")
+        let file = try SVGTool.temporaryFile(Data(idat.data), suffix: ".zlib")
         defer { try? FileManager.default.removeItem(atPath: file) }
         let script = "import sys, zlib; sys.stdout.buffer.write(zlib.decompress(open(sys.argv[1], 'rb').read()))"
-        let result = try ExternalTool.run(python, ["-c", script, file])
+        let result = try SVGTool.run(python, ["-c", script, file])
         #expect(result.status == 0, "python zlib: \(result.error)")
         #expect(Array(result.output) == Self.scanlines(width: width, height: height, pixels: pixels))
     }

@@ -64,7 +64,7 @@ struct SVGCheckError: Error, CustomStringConvertible {
 }
 
 /// External programs the tests use to check output independently (xmllint, python3).
-enum ExternalTool {
+enum SVGTool {
     /// The path of an executable on $PATH (or the usual system folders), or nil.
     static func path(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? ""
@@ -99,13 +99,13 @@ enum ExternalTool {
 
 /// Checks `svg` with `xmllint --noout`; records an issue if xmllint is missing.
 func expectXmllintAccepts(_ svg: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
-    guard let xmllint = ExternalTool.path("xmllint") else {
+    guard let xmllint = SVGTool.path("xmllint") else {
         Issue.record("xmllint not found: install libxml2-utils (apt) or libxml2 (brew) to check SVG well-formedness",
                      sourceLocation: sourceLocation)
         return
     }
-    let file = try ExternalTool.temporaryFile(Data(svg.utf8), suffix: ".svg")
+    let file = try SVGTool.temporaryFile(Data(svg.utf8), suffix: ".svg")
     defer { try? FileManager.default.removeItem(atPath: file) }
-    let result = try ExternalTool.run(xmllint, ["--noout", file])
+    let result = try SVGTool.run(xmllint, ["--noout", file])
     #expect(result.status == 0, "xmllint: \(result.error)", sourceLocation: sourceLocation)
 }

@@ -204,6 +204,27 @@ public enum Git {
         return String(decoding: sink.bytes, as: UTF8.self)
     }
 
+    /// The full commit id that `revision` (a branch, tag, `HEAD~2`, a short hash …) names in
+    /// the repository containing `path`.
+    /// - Throws: ``ProvenanceError/git(operation:message:)`` when there is no repository or the
+    ///   revision does not name a commit.
+    public static func resolve(_ revision: String, at path: String) throws -> String {
+        try ensureInitialized()
+        var repo: OpaquePointer?
+        try check(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")
+        defer { git_repository_free(repo) }
+        var object: OpaquePointer?
+        try check(git_revparse_single(&object, repo, revision), "resolve the revision '\(revision)'")
+        defer { git_object_free(object) }
+        var commit: OpaquePointer?
+        try check(git_object_peel(&commit, object, GIT_OBJECT_COMMIT), "resolve '\(revision)' to a commit")
+        defer { git_object_free(commit) }
+        guard let oid = git_object_id(commit) else { throw ProvenanceError.git(operation: "read '\(revision)'", message: "no object id") }
+        var buffer = [CChar](repeating: 0, count: 41)
+        git_oid_tostr(&buffer, 41, oid)
+        return String(cString: buffer)
+    }
+
     // MARK: - libgit2 plumbing
 
     /// `git_libgit2_init` runs once, on first use, however many threads ask at once

@@ -158,6 +158,16 @@ final class Runner<C: ExperimentConfig> {
             print("metrics:")
             for m in metrics { print("  \(m.step)/\(m.name)  \(String(format: "%.6g", m.value))") }
         }
+        if options.smoke {
+            print("smoke run: reports/ left as it was (lab report \(runId) writes this run's report)")
+        } else {
+            do {
+                let folder = try Reporting.write(store: store, runId: runId, root: URL(fileURLWithPath: options.root))
+                print("report: \(folder.path.replacingOccurrences(of: options.root + "/", with: ""))/README.md, index.html")
+            } catch {
+                print("note: the report could not be written: \(error)")
+            }
+        }
         print(failed ? "run \(runId) failed; the steps that finished are cached, a re-run resumes at '\(record.failedStep ?? "")'"
                      : "run \(runId) succeeded")
         return failed ? 1 : 0

@@ -1,0 +1,86 @@
+import Foundation
+
+/// `lab compare` output as Markdown, self-contained HTML or JSON.
+public enum ComparisonRenderer {
+    public static func markdown(_ c: Comparison) -> String {
+        var out = "# Comparison: \(GFM.text(c.experiment))\n\n"
+        out += "Runs: " + c.groups.map { group in
+            let seeds = group.seeds.map(String.init).joined(separator: ", ")
+            return "**\(group.label)** = \(group.runIds.map { "`\($0)`" }.joined(separator: ", ")) (seed\(group.seeds.count > 1 ? "s" : "") \(seeds))"
+        }.joined(separator: "; ") + "\n\n"
+        out += "## Config that differs\n\n"
+        if c.differingKeys.isEmpty {
+            out += c.groups.count > 1 ? "(none)\n\n" : "All runs share one config; they differ only by seed.\n\n"
+        } else {
+            out += GFM.table(header: ["key"] + c.groups.map(\.label),
+                             rows: c.differingKeys.map { key in ([key] + c.groups.map { $0.config[key] ?? "—" }).map(GFM.cell) }) + "\n"
+        }
+        out += "## Metrics\n\n"
+        out += "Mean over the runs of each group, ± the 95% interval (Student's t) where a group has several seeds; "
+        out += "Δ is the change against group \(c.groups.first?.label ?? "A").\n\n"
+        let header = ["metric"] + c.groups.map(\.label) + c.groups.dropFirst().map { "Δ \($0.label)" }
+        out += GFM.table(header: header.map(GFM.cell), rows: c.metrics.map { row in
+            ([row.name] + row.estimates.map(format) + row.deltas.dropFirst().map { $0.map(signed) ?? "—" }).map(GFM.cell)
+        }) + "\n"
+        if !c.curves.isEmpty {
+            out += "## Curves\n\nOverlaid in `lab compare --html`: \(c.curves.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")).\n"
+        }
+        return out
+    }
+
+    public static func html(_ c: Comparison) -> String {
+        var body = "<h1>Comparison: \(HTML.escape(c.experiment))</h1>\n"
+        body += "<p>" + c.groups.map { "<b>\($0.label)</b> = \($0.runIds.map(HTML.escape).joined(separator: ", ")) (seeds \($0.seeds.map(String.init).joined(separator: ", ")))" }
+            .joined(separator: "; ") + "</p>\n"
+        func table(_ header: [String], _ rows: [[String]]) -> String {
+            "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(HTML.escape($0))</th>" }.joined()
+                + "</tr></thead><tbody>" + rows.map { "<tr>" + $0.map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>" }.joined()
+                + "</tbody></table></div>\n"
+        }
+        body += "<h2>Config that differs</h2>\n"
+        body += c.differingKeys.isEmpty ? "<p>None: the runs differ only by seed.</p>\n"
+            : table(["key"] + c.groups.map(\.label), c.differingKeys.map { key in [key] + c.groups.map { $0.config[key] ?? "—" } })
+        body += "<h2>Metrics</h2>\n<p>Mean ± 95% interval (Student's t) over each group's seeds; Δ against group \(HTML.escape(c.groups.first?.label ?? "A")).</p>\n"
+        body += table(["metric"] + c.groups.map(\.label) + c.groups.dropFirst().map { "Δ \($0.label)" }, c.metrics.map { row in
+            [row.name] + row.estimates.map(format) + row.deltas.dropFirst().map { $0.map(signed) ?? "—" }
+        })
+        if !c.curves.isEmpty {
+            body += "<h2>Curves</h2>\n"
+            for name in c.curves.keys.sorted() {
+                body += "<figure>\(SVGChart.lines(c.curves[name]!, yLabel: name))<figcaption>\(HTML.escape(name))</figcaption></figure>\n"
+            }
+        }
+        return """
+        <!DOCTYPE html>
+        <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
+        <title>Comparison: \(HTML.escape(c.experiment))</title>
+        <style>body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;max-width:860px;margin:2rem auto;padding:0 1rem;line-height:1.5;color:#1b1b1b}
+        table{border-collapse:collapse}th,td{border:1px solid #ccc;padding:.25rem .6rem;text-align:left}.scroll{overflow-x:auto}
+        figure{margin:1rem 0}svg{max-width:100%;height:auto}</style></head>
+        <body>
+        \(body)</body></html>
+
+        """
+    }
+
+    public static func json(_ c: Comparison) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        var text = String(decoding: try encoder.encode(c), as: UTF8.self)
+        text += "\n"
+        return text
+    }
+
+    static func format(_ e: Comparison.Estimate?) -> String {
+        guard let e else { return "—" }
+        if let h = e.halfWidth { return "\(number(e.mean)) ± \(number(h)) (n=\(e.n))" }
+        return "\(number(e.mean)) (n=\(e.n))"
+    }
+
+    static func signed(_ v: Double) -> String { (v > 0 ? "+" : v < 0 ? "−" : "±") + number(abs(v)) }
+
+    static func number(_ v: Double) -> String {
+        guard v.isFinite else { return String(v) }
+        return String(format: "%.4g", v)
+    }
+}
