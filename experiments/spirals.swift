@@ -69,6 +69,7 @@ let experiment = Experiment("spirals", config: Config()) { lab in
             ctx.log("loss", last, step: step)
             progress.update(step + 1)
         }
+        ctx.figure("loss", .lines(series: ["loss"], yLabel: "cross-entropy", logScale: true))
         return TrainingSummary(finalLoss: last)
     }
 
@@ -84,7 +85,6 @@ let experiment = Experiment("spirals", config: Config()) { lab in
         for (p, y) in zip(predicted.asArray(Int.self), data.y.asArray(Int.self)) { confusion[y][p] += 1 }
         ctx.figure("confusion", .heatmap(values: confusion, rowLabels: ["arm 0", "arm 1"],
                                           columnLabels: ["predicted 0", "predicted 1"], title: "Confusion matrix"))
-        ctx.figure("loss", .lines(series: ["mlp/loss"], yLabel: "cross-entropy", logScale: true))
     }
 }
 

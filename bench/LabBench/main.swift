@@ -70,7 +70,7 @@ struct WriteTiming { var total = 0.0, write = 0.0, commit = 0.0 }
 /// The runner's path for a large output: the serialized bytes (in memory, as
 /// `Safetensors.serialize` leaves them) written through `CacheStore.write`, which hashes
 /// them on a second thread while writing and fsyncing, then committed (manifest, rename).
-nonisolated(unsafe) let sourceData = Data(bytesNoCopy: source.baseAddress!, count: size, deallocator: .none)
+let sourceData = Data(bytesNoCopy: source.baseAddress!, count: size, deallocator: .none)
 func durableWrite(key: String) throws -> WriteTiming {
     let start = now()
     let staged = try store.stage()

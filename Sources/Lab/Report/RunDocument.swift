@@ -20,8 +20,15 @@ public enum RunDocument {
             prose.filter { $0.line > after && $0.line < before }.map(\.markdown).joined(separator: "\n\n")
         }
 
+        // The introduction is the prose before the `Experiment(` declaration; the prose between
+        // it and the first step belongs to the first step (when no declaration line is found,
+        // all prose before the first step is the introduction).
+        let firstStep = ranges.first?.lowerBound ?? Int.max
+        let declaration = source?.lines.firstIndex { $0.contains("Experiment(") }.map { $0 + 1 }
+        let introEnd = min(declaration ?? firstStep, firstStep)
+
         var sections: [StepSection] = []
-        var previousEnd = 0
+        var previousEnd = introEnd
         for (i, step) in stepRecords.enumerated() {
             let range = ranges[i]
             let stepSeries = series.filter { $0.key.hasPrefix(step.name + "/") }.sorted { $0.key < $1.key }.map { key, points in
@@ -36,8 +43,7 @@ public enum RunDocument {
                 series: stepSeries, items: items))
             previousEnd = range.upperBound
         }
-        let firstStep = ranges.first?.lowerBound ?? Int.max
-        let preamble = prose.filter { $0.line < firstStep }.map(\.markdown).joined(separator: "\n\n")
+        let preamble = prose.filter { $0.line < introEnd }.map(\.markdown).joined(separator: "\n\n")
         let epilogue = ranges.isEmpty ? "" : proseBetween(previousEnd, Int.max)
 
         let configObject = (try? JSONSerialization.jsonObject(with: Data(run.config.utf8))) as? [String: Any] ?? [:]
