@@ -226,6 +226,60 @@ record("compile_edit", try lab(["build", "spirals.swift"], in: project), "s", ta
 _ = try lab(["run", "spirals.swift"], in: project)
 record("cached_rerun", median((0..<3).map { _ in try! lab(["run", "spirals.swift"], in: project) }), "s", target: "≤ 2 s")
 
+// Reports: rendering a run of 10 steps with 100k metric points in all (README.md, index.html,
+// results.json, figures), and `lab compare` over 50 recorded runs, end to end.
+do {
+    var steps: [StepSection] = []
+    for s in 0..<10 {
+        let points = (0..<10_000).map { SeriesPoint(x: $0, value: 1 / Double($0 + 1) + Double(s)) }
+        steps.append(StepSection(
+            name: "step\(s)", kind: "train", prose: "Step \(s) trains for a while.", source: "lab.step(\"step\(s)\") { ctx in … }",
+            sourceLine: 10 * s, cacheHit: s % 2 == 0, status: "succeeded", seconds: 1.5,
+            metrics: [MetricEntry(step: "step\(s)", name: "loss", value: 0.1)],
+            series: [Series(name: "loss", points: points)],
+            items: [.figure(name: "loss", .lines(series: ["loss"], yLabel: "loss", logScale: true)),
+                    .table(name: "t", Table(columns: ["a", "b"], rows: [["1", "2"]]))]))
+    }
+    let document = ReportDocument(
+        title: "bench", preamble: "# Bench\nProse.", run: RunInfo(
+            id: "20261129-000000-0000", experiment: "bench", status: "succeeded", startedAt: Date(), endedAt: Date(),
+            commit: String(repeating: "a", count: 40), branch: "main", remote: nil, dirty: false, seed: 0, smoke: false,
+            failedStep: nil, error: nil, errorLocation: nil, environment: ["libtorch": "2.13.0"]),
+        config: [ConfigEntry(key: "lr", value: "0.001")], steps: steps, epilogue: "", metrics: [])
+    let out = folder.appendingPathComponent("report")
+    try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
+    record("report_render_10_steps_100k_points", median((0..<3).map { _ in
+        let start = now()
+        try! ReportWriter.write(document, to: out)
+        return now() - start
+    }), "s", target: "≤ 1 s")
+
+    let compareRoot = folder.appendingPathComponent("compare")
+    let runStore = try RunStore(path: compareRoot.appendingPathComponent(".lab/lab.sqlite").path)
+    var ids: [String] = []
+    for i in 0..<50 {
+        let id = String(format: "20261129-000000-%04x", i)
+        ids.append(id)
+        try runStore.insert(RunRecord(id: id, experiment: "bench", status: .succeeded, startedAt: Date(),
+                                      config: "{\"lr\": \(i % 5 == 0 ? 0.1 : 0.01), \"epochs\": 3}",
+                                      rootSeed: Int64(i), pid: getpid(), hostname: RunStore.currentHostname))
+        for m in 0..<5 { try runStore.setSummary(runId: id, step: "eval", name: "metric\(m)", value: Double(i * m)) }
+        let logger = runStore.metricLogger(runId: id)
+        for x in 0..<200 { try logger.log(step: "train", name: "loss", x: Int64(x), value: 1 / Double(x + 1)) }
+        try logger.close()
+    }
+    let compare = Process()
+    compare.executableURL = URL(fileURLWithPath: labCommand)
+    compare.arguments = ["compare", "--html"] + ids
+    compare.currentDirectoryURL = compareRoot
+    compare.standardOutput = FileHandle.nullDevice
+    let start = now()
+    try compare.run()
+    compare.waitUntilExit()
+    guard compare.terminationStatus == 0 else { fatalError("lab compare failed") }
+    record("compare_50_runs", now() - start, "s", target: "≤ 1 s (lab compare --html, end to end)")
+}
+
 results["versions"] = ["libtorch": Runtime.libtorchVersion]
 let data = try JSONSerialization.data(withJSONObject: results, options: [.prettyPrinted, .sortedKeys])
 if let out = option("--out") { try data.write(to: URL(fileURLWithPath: out)) } else { print(String(decoding: data, as: UTF8.self)) }
