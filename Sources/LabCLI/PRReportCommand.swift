@@ -8,7 +8,8 @@ struct PRReportCommand: ParsableCommand {
         abstract: "Summarize a pull request: changed steps and metric deltas between the base commit's runs and HEAD's.",
         discussion: """
         For each experiment, compares the latest run recorded at the base commit with the latest run at HEAD \
-        (smoke runs are ignored). --threshold NAME=DELTA flags a regression when a metric moves past DELTA in \
+        (smoke runs are ignored). Thresholds come from the experiment (lab.regression(NAME, beyond: DELTA)) \
+        and from --threshold, which overrides them. --threshold NAME=DELTA flags a regression when a metric moves past DELTA in \
         its sign's direction: accuracy=-0.01 (a drop of more than 0.01), loss=+0.05 (a rise of more than 0.05). \
         NAME is "step/metric" or just "metric". Exit status: 0, or 1 when anything regressed.
         """)
@@ -53,6 +54,14 @@ struct PRReportCommand: ParsableCommand {
                 markdown += "No successful run recorded at the base commit, so there is nothing to compare against. "
                 markdown += "HEAD's run `\(headRun.id)` \(headRun.status.rawValue).\n\n"
                 continue
+            }
+            // Thresholds declared in the experiment (recorded with HEAD's run); --threshold overrides them.
+            var limits = limits
+            if let env = try? JSONSerialization.jsonObject(with: Data(headRun.environment.utf8)) as? [String: Any],
+               let declared = env["regression_thresholds"] as? [String: Double] {
+                for (name, delta) in declared.sorted(by: { $0.key < $1.key }) where !limits.contains(where: { $0.name == name }) {
+                    limits.append((name, delta))
+                }
             }
             let baseSteps = Dictionary(uniqueKeysWithValues: try store.steps(runId: baseRun.id).map { ($0.name, $0) })
             let headSteps = try store.steps(runId: headRun.id).sorted { $0.sourceLine < $1.sourceLine }

@@ -71,6 +71,12 @@ import Testing
         let bad = try box.lab("pr-report", "--base", "base", "--threshold", "loss=+0.5")
         #expect(bad.status == 1, "a rise past +0.5 regresses: \(bad.output)")
         #expect(bad.output.contains("**regressed** (limit +0.5)"), "\(bad.output)")
+        // A threshold declared in the experiment file applies without --threshold.
+        try box.edit("three.swift", replacing: "    //: ## Evaluation", with: "    lab.regression(\"report/loss\", beyond: 0.5)\n    //: ## Evaluation")
+        try box.commitAll("declare a threshold")
+        #expect(try box.lab("run", "three.swift").status == 0)
+        let declared = try box.lab("pr-report", "--base", "base")
+        #expect(declared.status == 1 && declared.output.contains("**regressed** (limit +0.5)"), "\(declared.output)")
         let unknown = try box.lab("pr-report", "--base", "no-such-branch")
         #expect(unknown.status != 0 && unknown.output.contains("no-such-branch"), "\(unknown.output)")
     }

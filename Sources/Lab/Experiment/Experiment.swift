@@ -57,6 +57,8 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
     /// The experiment's source file (`#filePath` of the declaration).
     public let file: String
     let nodes: [Node]
+    /// Regression thresholds declared with ``Pipeline/regression(_:beyond:)``.
+    public let thresholds: [String: Double]
 
     public init(_ name: String, config: C, file: String = #filePath, _ declare: (Pipeline<C>) throws -> Void) rethrows {
         let pipeline = Pipeline<C>()
@@ -65,6 +67,7 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
         self.config = config
         self.file = file
         self.nodes = pipeline.nodes
+        self.thresholds = pipeline.thresholds
     }
 
     /// The steps' names in declaration (and execution) order.

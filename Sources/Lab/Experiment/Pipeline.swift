@@ -6,6 +6,14 @@ import Foundation
 /// stored as safetensors beside the JSON) so that the cache can keep them.
 public final class Pipeline<C: ExperimentConfig> {
     var nodes: [Node] = []
+    var thresholds: [String: Double] = [:]
+
+    /// Declares when a change of `metric` ("step/name" or "name") counts as a regression in
+    /// `lab pr-report`: a move past `delta` in `delta`'s direction (accuracy: -0.01 flags a
+    /// drop of more than 0.01; loss: +0.05 a rise of more than 0.05).
+    public func regression(_ metric: String, beyond delta: Double) {
+        thresholds[metric] = delta
+    }
     private var names: Set<String> = []
 
     init() {}

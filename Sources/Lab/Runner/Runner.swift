@@ -311,6 +311,7 @@ final class Runner<C: ExperimentConfig> {
             "cpu": machine.cpuModel, "logical_cores": machine.logicalCores, "memory_bytes": machine.memoryBytes,
             "intra_op_threads": Runtime.threads, "interop_threads": Runtime.interopThreads,
             "library_fingerprint": fingerprint,
+            "regression_thresholds": experiment.thresholds,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
