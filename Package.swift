@@ -79,10 +79,14 @@ let package = Package(
             dependencies: ["CTorch"],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
+        // What the seed guide teaches, as reusable parts: encoders, attention, contrastive
+        // learning, adapters, quantization, datasets.
+        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
         .target(
             name: "Lab",
-            dependencies: ["Torch", "Reports", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
+            dependencies: ["Torch", "Multimodal", "Reports", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto")]
         ),
@@ -102,6 +106,7 @@ let package = Package(
             exclude: ["Fixtures"]
         ),
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
+        .testTarget(name: "MultimodalTests", dependencies: ["Multimodal"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Golden"]),
     ],
     cxxLanguageStandard: .cxx20

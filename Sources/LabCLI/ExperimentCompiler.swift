@@ -86,7 +86,7 @@ struct ExperimentCompiler {
                 if fm.fileExists(atPath: map) { flags += ["-Xcc", "-fmodule-map-file=" + map] }
             }
         }
-        for include in ["Sources/CTorch/include", "Sources/CGit2"] {
+        for include in ["Sources/CTorch/include", "Sources/CGit2", "Sources/CZlib"] {
             flags += ["-I", packageRoot.appendingPathComponent(include).path]
         }
         // System-library modules of dependencies (GRDB's SQLite, swift-crypto's BoringSSL).

@@ -1,0 +1,33 @@
+import Foundation
+import Testing
+@testable import Multimodal
+import Torch
+
+@Suite(.serialized) struct DatasetTests {
+    @Test func fashionMNISTLoadsBothSplits() throws {
+        let test = try FashionMNIST.load(.test)
+        #expect(test.images.shape == [10_000, 1, 28, 28] && test.labels.shape == [10_000])
+        #expect(test.images.dtype == .float32 && test.labels.dtype == .int64)
+        #expect(test.images.min().item() >= 0 && test.images.max().item() <= 1)
+        // Ten classes of 1,000 test images each.
+        let counts = (0..<10).map { (test.labels .== $0).to(.int64).sum().item() }
+        #expect(counts == [Double](repeating: 1000, count: 10))
+        #expect(test.labels[0].item(Int.self) == 9, "the first test image is an ankle boot")
+        let small = try FashionMNIST.load(.train, limit: 512)
+        #expect(small.count == 512 && small.classNames[7] == "Sneaker")
+    }
+
+    @Test func aMissingDataSetNamesThePackage() {
+        #expect(throws: MultimodalError.missingFile(
+            path: "/nonexistent/train-images-idx3-ubyte.gz",
+            hint: "Fashion-MNIST is not installed; run `sudo apt-get install dataset-fashion-mnist` (scripts/install-deps does)")) {
+            try FashionMNIST.load(.train, directory: "/nonexistent")
+        }
+    }
+
+    @Test func aDamagedIDXFileIsAClearError() throws {
+        let path = NSTemporaryDirectory() + "bad-\(getpid()).idx"
+        try Data([0, 0, 8, 1, 0, 0, 0, 5, 1, 2]).write(to: URL(fileURLWithPath: path))
+        #expect(throws: MultimodalError.corruptFile(path: path, reason: "2 value bytes, the header says 5")) { try IDX.read(path) }
+    }
+}
