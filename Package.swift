@@ -82,7 +82,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // What the seed guide teaches, as reusable parts: encoders, attention, contrastive
         // learning, adapters, quantization, datasets.
-        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"]),
+        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"], exclude: ["Data/WORDNET-LICENSE"]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
         .target(
             name: "Lab",
