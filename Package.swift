@@ -82,7 +82,8 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // What the seed guide teaches, as reusable parts: encoders, attention, contrastive
         // learning, adapters, quantization, datasets.
-        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"], exclude: ["Data/WORDNET-LICENSE"]),
+        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"], exclude: ["Data/WORDNET-LICENSE"],
+                resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE")]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
         .target(
             name: "Lab",

@@ -31,3 +31,15 @@ import Torch
         #expect(throws: MultimodalError.corruptFile(path: path, reason: "2 value bytes, the header says 5")) { try IDX.read(path) }
     }
 }
+
+@Suite struct DigitsTests {
+    @Test func digitsLoadFromTheShippedFile() throws {
+        let digits = try Digits.load()
+        #expect(digits.images.shape == [1797, 1, 8, 8] && digits.labels.shape == [1797])
+        #expect(digits.images.max().item() == 1 && digits.images.min().item() == 0)
+        #expect(digits.labels[0].item(Int.self) == 0 && digits.labels[1].item(Int.self) == 1)
+        // The first image, the digit 0: pixel (0, 2) of its first row is 5/16.
+        #expect(digits.images[0, 0, 0, 2].item(Float.self) == 5.0 / 16)
+        #expect(try Digits.load(limit: 10).count == 10)
+    }
+}
