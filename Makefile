@@ -35,9 +35,11 @@ bench: deps
 		--out-json bench/results.json --out-md bench/RESULTS.md
 	cat bench/RESULTS.md
 
-## make fixtures: regenerate the PyTorch reference values under Tests/TorchTests/Fixtures.
+## make fixtures: regenerate the PyTorch reference values under Tests/*/Fixtures.
 fixtures: deps
 	$(PYTHON) scripts/make-fixtures.py
+	$(PYTHON) scripts/make-multimodal-fixtures.py
+	$(PYTHON) scripts/make-multimodal-fixtures-2.py
 
 build: deps
 	$(SWIFT) build

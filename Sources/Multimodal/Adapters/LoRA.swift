@@ -1,0 +1,178 @@
+import Torch
+
+/// A `Linear` with a trainable low-rank update beside its frozen weights: LoRA
+/// (Hu et al. 2021, [arXiv:2106.09685](https://arxiv.org/abs/2106.09685)).
+///
+/// ```
+/// y = base(x) + (α/r)·B·A·dropout(x)       x: (…, in) → y: (…, out)
+/// A: (r, in), kaiming-uniform(a = √5)      B: (out, r), zeros
+/// ```
+/// Only A and B are trained; the base weight and bias are frozen (`requiresGrad` false).
+/// B starts at zero, so at initialization the layer computes exactly what the base did.
+/// Initialization follows the paper's reference code (microsoft/LoRA, `loralib`), which
+/// gives A PyTorch's default Linear initialization and B zeros.
+///
+/// Keys in `stateDict()`: `base.weight`, `base.bias`, `lora_a`, `lora_b`.
+///
+/// ## Merging
+/// `merge()` folds (α/r)·B·A into the base weight, so inference costs one matmul, as the
+/// paper notes ("no additional inference latency"); `unmerge()` takes it out again.
+/// The product and the sum are computed in float64 and rounded once to the weight's dtype.
+/// Subtracting the same update back cannot in general restore the original bits (the
+/// merged weight was rounded), so by default `merge` keeps a copy of the original weight
+/// and `unmerge` restores it bit for bit; `merge(keepingOriginal: false)` saves that copy's
+/// memory and `unmerge` subtracts in float64 instead, exact to within one rounding of the
+/// weight's dtype (≈ 1e-8 for weights of size ~0.1 in float32).
+public final class LoRALinear: Module, Layer {
+    /// The wrapped layer, frozen.
+    public let base: Linear
+    /// A: (r, in).
+    public var loraA: Tensor
+    /// B: (out, r).
+    public var loraB: Tensor
+    /// Dropout applied to the input of the low-rank path only (the paper's reference code).
+    public let dropout: Dropout
+    public let rank: Int
+    public let alpha: Double
+    /// α/r: keeps the update's scale roughly independent of the rank, so a learning rate
+    /// tuned at one rank carries over to another (the paper, §4.1).
+    public var scaling: Double { alpha / Double(rank) }
+    /// Whether the update is currently folded into `base.weight`.
+    public private(set) var isMerged = false
+    /// The base weight before `merge`, when kept (a plain struct: not a parameter or buffer).
+    private var original: Snapshot?
+    private struct Snapshot { let weight: Tensor }
+
+    /// Wraps `base` (its weights are shared, not copied) and freezes it.
+    ///
+    /// - Parameters:
+    ///   - rank: r, the rank of the update (the paper finds r = 1…8 enough for attention projections).
+    ///   - alpha: α; the update is scaled by α/r. The paper sets α to the first r it tries and keeps it.
+    ///   - dropout: dropout probability on the low-rank path's input, in training mode.
+    public init(_ base: Linear, rank: Int, alpha: Double, dropout: Double = 0) {
+        precondition(rank > 0, "LoRALinear: rank must be positive, got \(rank)")
+        self.base = base
+        self.rank = rank
+        self.alpha = alpha
+        self.dropout = Dropout(dropout)
+        let dtype = base.weight.dtype, device = base.weight.device
+        loraA = Tensor.empty([rank, base.inFeatures], dtype: dtype, device: device).requiringGrad()
+        loraB = Tensor.zeros([base.outFeatures, rank], dtype: dtype, device: device).requiringGrad()
+        super.init()
+        Init.kaimingUniform_(loraA, a: 5.0.squareRoot())
+        base.requiresGrad(false)
+    }
+
+    /// x: (…, in) → (…, out).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        let y = base(x)
+        if isMerged { return y }
+        let down = F.linear(dropout(x), weight: loraA)  // (…, r)
+        let up = F.linear(down, weight: loraB)           // (…, out)
+        return y + up * scaling
+    }
+
+    /// The number of trainable elements: r·(in + out) while the base stays frozen.
+    public var trainableParameterCount: Int { parameterCount(trainableOnly: true) }
+
+    /// (α/r)·B·A in float64: (out, in).
+    func update() -> Tensor {
+        withNoGrad { loraB.detached().to(.float64).matmul(loraA.detached().to(.float64)) * scaling }
+    }
+
+    /// Folds the update into `base.weight`; the forward pass is then the base layer alone.
+    /// Does nothing when already merged. Do not train while merged: A and B get no gradient.
+    ///
+    /// - Parameter keepingOriginal: keep a copy of the weight so that `unmerge` is bit-exact.
+    public func merge(keepingOriginal: Bool = true) {
+        guard !isMerged else { return }
+        withNoGrad {
+            let weight = base.weight
+            original = keepingOriginal ? Snapshot(weight: weight.detached().clone()) : nil
+            weight.copy_((weight.detached().to(.float64) + update()).to(weight.dtype))
+        }
+        isMerged = true
+    }
+
+    /// Takes the update out of `base.weight` again: the kept copy when there is one, else
+    /// the float64 difference rounded once. Does nothing when not merged.
+    public func unmerge() {
+        guard isMerged else { return }
+        withNoGrad {
+            let weight = base.weight
+            if let original {
+                weight.copy_(original.weight)
+            } else {
+                weight.copy_((weight.detached().to(.float64) - update()).to(weight.dtype))
+            }
+        }
+        original = nil
+        isMerged = false
+    }
+}
+
+/// Putting LoRA into an existing network.
+///
+/// `Module` finds submodules by reflection (`Mirror`), which reads stored properties but
+/// cannot write them, and a property declared `Linear` (a final class) cannot hold a
+/// `LoRALinear`; so layers cannot be swapped by name inside an arbitrary module tree as
+/// PEFT does with `setattr`. Three ways remain, all provided here: build the network with
+/// `LoRALinear` where wanted (by construction); declare the slots `any Layer` and swap
+/// them through key paths (``apply(to:at:rank:alpha:dropout:)``); or rebuild a
+/// `Sequential`, whose layers are positional (``apply(to:targets:rank:alpha:dropout:)``).
+public enum LoRA {
+    /// Wraps the `Linear` layers of `sequential` whose keys satisfy `targets`, recursing into
+    /// nested `Sequential`s, and returns a new `Sequential` sharing every other layer.
+    /// Keys are those of `stateDict()` prefixes: `"2"`, `"1.0"`.
+    /// Call ``freezeAllButAdapters(_:)`` on the result to train the adapters alone.
+    public static func apply(to sequential: Sequential, targets: (String) -> Bool, rank: Int, alpha: Double,
+                             dropout: Double = 0) -> Sequential {
+        func rebuild(_ s: Sequential, prefix: String) -> Sequential {
+            Sequential(s.layers.enumerated().map { index, layer -> any Layer in
+                let key = prefix + String(index)
+                if let linear = layer as? Linear, targets(key) {
+                    return LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
+                }
+                if let nested = layer as? Sequential { return rebuild(nested, prefix: key + ".") }
+                return layer
+            })
+        }
+        return rebuild(sequential, prefix: "")
+    }
+
+    /// Replaces the `Linear` at each key path of `module` by a `LoRALinear` wrapping it.
+    /// The slots must be declared `any Layer`, e.g. `var query: any Layer = Linear(64, 64)`.
+    /// A slot that holds something other than a `Linear` (already a `LoRALinear`, say) is left as is.
+    ///
+    /// - Returns: the new adapters, in the order of `paths`.
+    @discardableResult
+    public static func apply<M: Module>(to module: M, at paths: [ReferenceWritableKeyPath<M, any Layer>], rank: Int,
+                                        alpha: Double, dropout: Double = 0) -> [LoRALinear] {
+        paths.compactMap { path in
+            guard let linear = module[keyPath: path] as? Linear else { return nil }
+            let adapter = LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
+            module[keyPath: path] = adapter
+            return adapter
+        }
+    }
+
+    /// Freezes every parameter of `module` except the A and B of its `LoRALinear`s
+    /// (`loralib.mark_only_lora_as_trainable`).
+    public static func freezeAllButAdapters(_ module: Module) {
+        module.requiresGrad(false)
+        for case let (_, adapter as LoRALinear) in module.namedModules() {
+            adapter.loraA.requiresGrad = true
+            adapter.loraB.requiresGrad = true
+        }
+    }
+
+    /// Merges every `LoRALinear` in `module` (see ``LoRALinear/merge(keepingOriginal:)``).
+    public static func mergeAll(_ module: Module, keepingOriginal: Bool = true) {
+        for case let (_, adapter as LoRALinear) in module.namedModules() { adapter.merge(keepingOriginal: keepingOriginal) }
+    }
+
+    /// Unmerges every `LoRALinear` in `module`.
+    public static func unmergeAll(_ module: Module) {
+        for case let (_, adapter as LoRALinear) in module.namedModules() { adapter.unmerge() }
+    }
+}
