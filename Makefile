@@ -5,8 +5,8 @@ THREADS ?= $(shell nproc)
 
 .PHONY: run test bench fixtures build deps clean
 
-## make run: install what is missing, build, and run the showcase experiment.
-EXPERIMENT ?= experiments/spirals.swift
+## make run: install what is missing, build, and run the showcase experiment (about 4 minutes).
+EXPERIMENT ?= experiments/clip-fashion.swift
 run: deps
 	$(SWIFT) build -c release
 	.build/release/lab run $(EXPERIMENT)

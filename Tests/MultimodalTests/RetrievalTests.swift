@@ -73,3 +73,17 @@ import Torch
         #expect(predictions.asArray(Int.self) == labels)
     }
 }
+
+@Suite struct ClassRecallTests {
+    @Test func classRecallCountsAnyKeyOfTheQuerysClass() {
+        // Queries along x and y; keys: two along x (class 0), one along y (class 1), one in between (class 1).
+        let queries = Tensor([1, 0, 0, 1] as [Float], shape: [2, 2])
+        let keys = Tensor([1, 0, 0.9, 0.1, 0, 1, 0.7, 0.7] as [Float], shape: [4, 2])
+        let r = classRecall(queries, keys, queryLabels: Tensor([Int64(0), 1]), keyLabels: Tensor([Int64(0), 0, 1, 1]), ks: [1, 2])
+        #expect(r[1] == 1.0 && r[2] == 1.0)
+        // Swap the query labels: query 0 (along x) now wants class 1, found only at rank 3.
+        let swapped = classRecall(queries, keys, queryLabels: Tensor([Int64(1), 0]), keyLabels: Tensor([Int64(0), 0, 1, 1]), ks: [1, 2, 3])
+        #expect(swapped[1] == 0.0)
+        #expect(swapped[3] == 1.0, "query 0 reaches class 1 at rank 3; query 1 (along y) reaches class 0 at rank 3")
+    }
+}

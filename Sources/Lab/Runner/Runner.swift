@@ -1,9 +1,14 @@
+#if canImport(Glibc)
+@preconcurrency import Glibc
+#endif
 import Foundation
 
 /// Entry point of an experiment file: `Lab.main(experiment)` parses the command line, runs
 /// the experiment and exits with 0 (succeeded), 1 (a step failed), 2 (bad arguments) or
 /// 130 (interrupted).
 public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
+    // Line-buffered output: progress and step lines appear as they happen in a log or CI too.
+    setvbuf(stdout, nil, _IOLBF, 0)
     let environment = ProcessInfo.processInfo.environment
     do {
         let options = try RunOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: environment)

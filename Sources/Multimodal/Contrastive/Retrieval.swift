@@ -93,3 +93,31 @@ public func bidirectionalRecall(_ a: Tensor, _ b: Tensor, ks: [Int], chunkSize: 
     }
     return (aToB, bToA)
 }
+
+/// Class-level recall@k: the share of queries whose k nearest keys include at least one key
+/// of the query's class. When captions describe a class rather than one image (templated
+/// captions, say), exact-pair recall is dominated by ties and near-duplicates; this asks the
+/// question a reader means: "does retrieval find the right kind of thing?"
+/// - Parameters:
+///   - queries: (N, D); keys: (M, D).
+///   - queryLabels: (N) int64; keyLabels: (M) int64.
+///   - ks: the k to report.
+/// - Returns: recall by k.
+public func classRecall(_ queries: Tensor, _ keys: Tensor, queryLabels: Tensor, keyLabels: Tensor, ks: [Int],
+                        chunkSize: Int = retrievalChunkSize) -> [Int: Double] {
+    withNoGrad {
+        let k = ks.max() ?? 1
+        let normalizedKeys = keys.normalized(dim: -1)                                   // (M, D)
+        var hits = [Int: Double](uniqueKeysWithValues: ks.map { ($0, 0) })
+        for (chunk, labels) in zip(queries.split(size: chunkSize, dim: 0), queryLabels.split(size: chunkSize, dim: 0)) {
+            let top = chunk.normalized(dim: -1).matmul(normalizedKeys.T).topk(k, dim: 1).indices   // (c, k)
+            let retrieved = keyLabels.indexSelect(dim: 0, index: top.flatten()).reshape(top.shape)  // (c, k)
+            let same = retrieved .== labels.unsqueeze(1)                                    // (c, k) bool
+            for kk in ks {
+                hits[kk]! += same[.all, 0..<kk].any(dims: [1]).to(.float64).sum().item()
+            }
+        }
+        let n = Double(queries.size(0))
+        return hits.mapValues { $0 / n }
+    }
+}

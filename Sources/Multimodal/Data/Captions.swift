@@ -27,7 +27,8 @@ public enum Captions {
         }
     }
 
-    static func fill(_ template: String, _ word: String) -> String {
+    /// `template` with `{}` replaced by `word`, "a" turned into "an" before a vowel.
+    public static func fill(_ template: String, _ word: String) -> String {
         let article = template.contains("a {}") && "aeiou".contains(word.first ?? "x") ? "an {}" : nil
         let t = article.map { template.replacingOccurrences(of: "a {}", with: $0) } ?? template
         return t.replacingOccurrences(of: "{}", with: word)
