@@ -123,6 +123,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
     //: the 10,000 test images and their captions, in both directions. Since a caption
     //: describes a class, not one image ("a photo of a coat" fits a thousand test images),
     //: recall@k counts a query as found when one of its k nearest items has the query's class.
+    //: Image→text ranks the distinct captions only, since many test captions are the same string.
     lab.eval("zero-shot", model, data) { ctx, trained, data in
         let clip = trained.model
         clip.eval()
@@ -137,7 +138,12 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         }
         let accuracy = (predicted .== data.testLabels).to(.float32).mean().item()
         ctx.metric("zero_shot_accuracy", accuracy)
-        let imageToText = classRecall(images, texts, queryLabels: data.testLabels, keyLabels: data.testLabels, ks: [1, 5, 10])
+        // Image→text ranks the distinct captions (many test captions are the same string).
+        var seen: [String: Int] = [:]
+        for (i, caption) in data.testCaptions.enumerated() where seen[caption] == nil { seen[caption] = i }
+        let distinct = Tensor(seen.values.sorted().map(Int64.init))
+        let imageToText = classRecall(images, texts.indexSelect(dim: 0, index: distinct), queryLabels: data.testLabels,
+                                      keyLabels: data.testLabels.indexSelect(dim: 0, index: distinct), ks: [1, 5, 10])
         let textToImage = classRecall(texts, images, queryLabels: data.testLabels, keyLabels: data.testLabels, ks: [1, 5, 10])
         for k in [1, 5, 10] {
             ctx.metric("image_to_text_recall@\(k)", imageToText[k]!)
