@@ -1,0 +1,18 @@
+import Foundation
+import Testing
+
+/// The experiments that ship in experiments/, run with `--smoke` (tiny data, seconds) through
+/// the real `lab` command; a second run with nothing changed is a full cache hit.
+@Suite(.serialized) struct ExperimentSmokeTests {
+    @Test(arguments: ["spirals", "clip-fashion", "spoken-digits"])
+    func runsInSmokeModeAndThenHitsTheCache(_ name: String) throws {
+        let box = try Sandbox()
+        let source = try String(contentsOf: Sandbox.packageRoot.appendingPathComponent("experiments/\(name).swift"), encoding: .utf8)
+        try box.write("\(name).swift", source)
+        let first = try box.lab("run", "\(name).swift", "--smoke")
+        #expect(first.status == 0, "\(first.output)")
+        #expect(!first.ran.isEmpty && first.cached.isEmpty, "\(first.output)")
+        let second = try box.lab("run", "\(name).swift", "--smoke")
+        #expect(second.status == 0 && second.ran.isEmpty && second.cached == first.ran, "\(second.output)")
+    }
+}
