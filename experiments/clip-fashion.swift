@@ -44,6 +44,25 @@ struct TrainingSummary: Codable {
     var samplesPerSecond: Double
 }
 
+/// The embedding of each class: the mean of its prompts over all templates (CLIP's prompt ensembling).
+func classEmbeddings(_ clip: CLIP, _ tokenizer: Tokenizer, maxLength: Int) -> Tensor {
+    Tensor.stack((0..<10).map { c in
+        let prompts = Captions.templates.map { Captions.fill($0, Captions.fashionSynonyms[c][0]) }
+        return clip.embed("text", tokenizer.batch(prompts, length: maxLength)).mean(dim: 0)
+    })                                                                                  // (10, 128)
+}
+
+/// Zero-shot accuracy on the first `limit` test images, in evaluation mode.
+func zeroShotAccuracy(_ clip: CLIP, _ data: FashionData, limit: Int) -> Double {
+    clip.eval()
+    return withNoGrad {
+        let n = min(limit, data.testImages.size(0))
+        let images = clip.embed("image", data.testImages[0..<n])
+        let predicted = zeroShotClassify(images, classEmbeddings(clip, data.tokenizer, maxLength: data.testTokens.size(1)))
+        return (predicted .== data.testLabels[0..<n]).to(.float32).mean().item()
+    }
+}
+
 let experiment = Experiment("clip-fashion", config: Config()) { lab in
     lab.regression("zero-shot/zero_shot_accuracy", beyond: -0.01)
 
@@ -110,8 +129,11 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
                 progress.update(step + 1, samplesPerUnit: batch)
             }
             try ctx.finished(epoch: epoch)
+            ctx.log("zero-shot accuracy (1,000 test images)", zeroShotAccuracy(model, data, limit: 1000), step: step)
+            model.train()
         }
         ctx.figure("loss", .lines(series: ["loss"], yLabel: "symmetric InfoNCE", logScale: true))
+        ctx.figure("accuracy", .lines(series: ["zero-shot accuracy (1,000 test images)"], yLabel: "accuracy", logScale: false))
         ctx.figure("temperature", .lines(series: ["temperature"], yLabel: "1 / logit scale", logScale: false))
         return TrainingSummary(finalLoss: last, steps: step + 1,
                                samplesPerSecond: Double((step + 1) * batch) / Date().timeIntervalSince(start))
@@ -127,14 +149,11 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
     lab.eval("zero-shot", model, data) { ctx, trained, data in
         let clip = trained.model
         clip.eval()
-        let classes = (0..<10).map { c in Captions.templates.map { Captions.fill($0, Captions.fashionSynonyms[c][0]) } }
         let (predicted, images, texts) = withNoGrad { () -> (Tensor, Tensor, Tensor) in
-            let classEmbeddings = Tensor.stack(classes.map { prompts in
-                clip.embed("text", data.tokenizer.batch(prompts, length: ctx.config.maxLength)).mean(dim: 0)
-            })                                                                     // (10, 128)
+            let classes = classEmbeddings(clip, data.tokenizer, maxLength: ctx.config.maxLength)    // (10, 128)
             let images = Tensor.cat(data.testImages.split(size: 1000).map { clip.embed("image", $0) })   // (M, 128)
             let texts = Tensor.cat(data.testTokens.split(size: 1000).map { clip.embed("text", $0) })     // (M, 128)
-            return (zeroShotClassify(images, classEmbeddings), images, texts)
+            return (zeroShotClassify(images, classes), images, texts)
         }
         let accuracy = (predicted .== data.testLabels).to(.float32).mean().item()
         ctx.metric("zero_shot_accuracy", accuracy)
