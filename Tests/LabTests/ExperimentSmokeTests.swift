@@ -4,7 +4,7 @@ import Testing
 /// The experiments that ship in experiments/, run with `--smoke` (tiny data, seconds) through
 /// the real `lab` command; a second run with nothing changed is a full cache hit.
 @Suite(.serialized) struct ExperimentSmokeTests {
-    @Test(arguments: ["spirals", "clip-fashion", "spoken-digits"])
+    @Test(arguments: ["spirals", "clip-fashion", "spoken-digits", "int8-quantization"])
     func runsInSmokeModeAndThenHitsTheCache(_ name: String) throws {
         let box = try Sandbox()
         let source = try String(contentsOf: Sandbox.packageRoot.appendingPathComponent("experiments/\(name).swift"), encoding: .utf8)
