@@ -204,10 +204,11 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
     //: ## What the latency shows
     //: INT8 here saves size, not time. The engine computes in float32, so an INT8 layer either
     //: dequantizes its weights on every call (an extra pass over them, then the same matrix
-    //: product) or calls libtorch's int8-weight kernel, which on this CPU is fast only for
-    //: bfloat16 activations and slower than float32 for float32 ones. Real speed-ups need int8
+    //: product; the second row of the table) or calls libtorch's int8-weight kernel, which with
+    //: float32 activations is far slower here (the third row). Real speed-ups need int8
     //: activations and kernels built for them (fbgemm's quantized linear), which libtorch
-    //: offers only through packed-weight objects that a boxed call cannot build.
+    //: offers only through packed-weight objects that a boxed call cannot build. What INT8
+    //: buys on this engine is the size of the weights on disk and in memory.
 }
 
 Lab.main(experiment)
