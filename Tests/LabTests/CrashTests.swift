@@ -75,8 +75,9 @@ Lab.main(experiment)
         let resumed = try box.lab("run", "slow.swift")   // the same key: a changed config would not resume
         #expect(resumed.status == 0, "\(resumed.output)")
         #expect(resumed.cached == ["points"], "the data step finished before the crash: \(resumed.output)")
-        #expect(resumed.output.contains("[fit] resuming after epoch 3 from its checkpoint")
-                || resumed.output.contains("[fit] resuming after epoch 4 from its checkpoint"), "\(resumed.output)")
+        // The kill lands after epoch 2's checkpoint, or (on a slow machine) a little later.
+        #expect((3...5).contains { resumed.output.contains("[fit] resuming after epoch \($0) from its checkpoint") },
+                "\(resumed.output)")
         #expect(!resumed.output.contains("epoch 0 done"), "epochs before the checkpoint are not run again: \(resumed.output)")
         #expect(resumed.output.contains("epoch 5 done"))
     }
