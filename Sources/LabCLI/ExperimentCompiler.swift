@@ -37,7 +37,7 @@ struct ExperimentCompiler {
                 hasher.update(data: (try? Data(contentsOf: file)) ?? Data())
             }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return FileIO.hex(hasher.finalize())
     }
 
     /// The compiled binary for `file`, compiling it when no cached one matches.
@@ -49,7 +49,7 @@ struct ExperimentCompiler {
         var hasher = SHA256()
         hasher.update(data: source)
         hasher.update(data: Data((file.standardizedFileURL.path + fingerprint + flags.joined(separator: " ")).utf8))
-        let digest = hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        let digest = FileIO.hex(hasher.finalize())
         let name = file.deletingPathExtension().lastPathComponent
         let bin = projectRoot().appendingPathComponent(".lab/bin")
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)

@@ -2,10 +2,9 @@ import Foundation
 import Testing
 import Torch
 
-/// The reference values written by scripts/make-multimodal-fixtures-2.py.
+/// The reference values written by scripts/make-multimodal-fixtures-2.py (loaded through ``Fixture``).
 enum EncoderFixture {
-    static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures")
-    static let mm2: Safetensors.File = try! Safetensors.load(directory.appendingPathComponent("mm2.safetensors").path)
+    static var mm2: Safetensors.File { Fixture.load("mm2") }
 
     /// The tensor `name`; a test that asks for a missing one fails here, naming it.
     static func tensor(_ name: String) -> Tensor {
@@ -39,9 +38,4 @@ func expectWithin(_ actual: Tensor, _ expected: Tensor, rtol: Double = 0, atol: 
         Issue.record("\(what): max |difference| \(diff.max().item()) exceeds atol \(atol) + rtol \(rtol)·|expected|",
                      sourceLocation: sourceLocation)
     }
-}
-
-/// The largest absolute difference between two tensors of one shape, in float64.
-func maxDifference2(_ a: Tensor, _ b: Tensor) -> Double {
-    (a.detached().to(.float64) - b.detached().to(.float64)).abs().max().item()
 }

@@ -126,7 +126,7 @@ public enum FileIO {
         let done = DispatchSemaphore(value: 0)
         // A thread of its own, not a Dispatch queue (see hashAndSync).
         let hasher = Thread {
-            digest.value = SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+            digest.value = hex(SHA256.hash(data: data))
             done.signal()
         }
         hasher.start()
@@ -266,7 +266,7 @@ public enum FileIO {
 
     private static let hexDigits = Array("0123456789abcdef".utf8)
 
-    static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
+    package static func hex<D: Sequence>(_ bytes: D) -> String where D.Element == UInt8 {
         var characters: [UInt8] = []
         characters.reserveCapacity(64)
         for byte in bytes {

@@ -29,7 +29,7 @@ public struct CacheKey: Sendable, Equatable {
 func sha256Hex(_ text: String) -> String { sha256Hex(Data(text.utf8)) }
 
 func sha256Hex(_ data: Data) -> String {
-    SHA256.hash(data: data).map { String(format: "%02x", $0) }.joined()
+    FileIO.hex(SHA256.hash(data: data))
 }
 
 /// The seed of a step: the first 8 bytes of SHA-256(root seed, step name), so that steps get

@@ -19,13 +19,8 @@ extension Tensor {
         }
         let dims = shape.map(Int64.init)
         var out: lt_tensor?
-        let status: lt_status
-        if T.self == Int.self {
-            // Int is 64-bit on every platform Swift supports here: same layout as Int64.
-            status = values.withUnsafeBytes { lt_from_data($0.baseAddress, dims, Int64(dims.count), T.dtype.rawValue, &out) }
-        } else {
-            status = values.withUnsafeBytes { lt_from_data($0.baseAddress, dims, Int64(dims.count), T.dtype.rawValue, &out) }
-        }
+        // Every TensorElement has its dtype's layout (Int is 64-bit wherever Swift runs here, as Int64).
+        let status = values.withUnsafeBytes { lt_from_data($0.baseAddress, dims, Int64(dims.count), T.dtype.rawValue, &out) }
         guard status == 0, var handle = out else {
             reportFailure()
             self.init(handle: lt_undefined())
