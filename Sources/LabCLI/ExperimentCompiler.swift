@@ -10,7 +10,7 @@ struct ExperimentCompiler {
     let buildFolder: URL
     /// The Lab package's root (for the source fingerprint).
     let packageRoot: URL
-    /// SHA-256 over Lab's own sources (Sources/{CTorch,Torch,Lab}) and the libtorch version.
+    /// SHA-256 over the sources a step computes with (Sources/{CTorch,Torch,Multimodal,Lab}) and the libtorch version.
     let fingerprint: String
 
     init() throws {
@@ -27,7 +27,7 @@ struct ExperimentCompiler {
 
     static func sourceFingerprint(_ root: URL) -> String {
         var hasher = SHA256()
-        for target in ["CTorch", "Torch", "Lab"] {
+        for target in ["CTorch", "Torch", "Multimodal", "Lab"] {
             let folder = root.appendingPathComponent("Sources").appendingPathComponent(target)
             guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { continue }
             let files = walker.compactMap { $0 as? URL }.filter { ["swift", "cpp", "h", "hpp"].contains($0.pathExtension) }

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The root seed (each step's seed derives from it and the step's name).")
     var seed: UInt64 = 0
 
-    @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval).")
+    @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval); the comparison is also written to reports/<experiment>/seeds.md and seeds.html.")
     var seeds: Int = 1
 
     func validate() throws {
@@ -84,6 +84,15 @@ struct RunCommand: ParsableCommand {
             let comparison = Comparison.build(try ids.map { try ComparedRun.load(store: store, id: $0) })
             print("")
             print(ComparisonRenderer.markdown(comparison), terminator: "")
+            if !smoke {
+                // Beside the experiment's report: the seeds' comparison, for the reader of the PR.
+                let folder = projectRoot().appendingPathComponent("reports")
+                    .appendingPathComponent(Reporting.safeName(comparison.experiment))
+                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+                try FileIO.writeDurably(Data(ComparisonRenderer.markdown(comparison).utf8), to: folder.appendingPathComponent("seeds.md"))
+                try FileIO.writeDurably(Data(ComparisonRenderer.html(comparison).utf8), to: folder.appendingPathComponent("seeds.html"))
+                print("comparison of the seeds: reports/\(folder.lastPathComponent)/seeds.md, seeds.html")
+            }
         }
         if failures > 0 { throw ExitCode(1) }
     }

@@ -73,6 +73,42 @@ import Testing
         return info["library_fingerprint"] as! String
     }
 
+    @Test func aSweepGathersItsStepsInOrderAndCachesEachOne() throws {
+        let box = try Sandbox()
+        try box.write("sweep.swift", """
+        import Lab
+
+        struct Config: ExperimentConfig { var base = 10.0 }
+        struct Fit: Codable { var rate: Double; var loss: Double }
+
+        let experiment = Experiment("sweep", config: Config()) { lab in
+            let data = lab.data("data") { ctx in Tensor([1.0, 2.0, 3.0]) }
+            var fits: [Step<Fit>] = []
+            for rate in [1.0, 2.0, 4.0] {
+                fits.append(lab.step("fit-\\(Int(rate))", data) { ctx, x in
+                    Fit(rate: rate, loss: ctx.config.base + rate * x.sum().item())
+                })
+            }
+            lab.eval("table", fits) { ctx, fits in
+                ctx.metric("order", fits.map(\\.rate).reduce(0) { 10 * $0 + $1 })
+                ctx.metric("total", fits.map(\\.loss).reduce(0, +))
+            }
+        }
+
+        Lab.main(experiment)
+        """)
+        try box.commitAll()
+        let first = try box.lab("run", "sweep.swift")
+        #expect(first.status == 0, "\(first.output)")
+        #expect(first.ran == ["data", "fit-1", "fit-2", "fit-4", "table"], "\(first.output)")
+        #expect(first.output.contains("table/order  124"), "inputs arrive in the order given: \(first.output)")
+        #expect(first.output.contains("table/total  72"), "10+6 + 10+12 + 10+24: \(first.output)")
+        try box.edit("sweep.swift", replacing: "reduce(0, +))", with: "reduce(0, +) / 3)")
+        let edited = try box.lab("run", "sweep.swift")
+        #expect(edited.ran == ["table"] && edited.cached == ["data", "fit-1", "fit-2", "fit-4"], "\(edited.output)")
+        #expect(edited.output.contains("table/total  24"), "\(edited.output)")
+    }
+
     @Test func noCacheRunsEverything() throws {
         let box = try fresh()
         let again = try box.lab("run", "three.swift", "--no-cache")

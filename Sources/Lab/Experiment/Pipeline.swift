@@ -62,6 +62,16 @@ public final class Pipeline<C: ExperimentConfig> {
         add(name, kind, [a.index, b.index, d.index], file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B, v[2] as! D) }
     }
 
+    /// A step over any number of inputs of one type, in the order given: what gathers a
+    /// sweep (steps declared in a loop) into one table or chart. Each input is still its own
+    /// cache entry; changing one re-runs it and this step, not its siblings.
+    @discardableResult
+    public func step<A, O: Codable>(_ name: String, _ inputs: [Step<A>], kind: StepKind = .step,
+                                    file: String = #filePath, line: Int = #line,
+                                    _ body: @escaping (Context<C>, [A]) throws -> O) -> Step<O> {
+        add(name, kind, inputs.map(\.index), file, line) { ctx, v in try body(ctx, v.map { $0 as! A }) }
+    }
+
     // MARK: named kinds
 
     /// A data step: loads or makes a dataset.
@@ -99,6 +109,13 @@ public final class Pipeline<C: ExperimentConfig> {
         step(name, a, b, kind: .eval, file: file, line: line) { ctx, x, y in try body(ctx, x, y); return Nothing() }
     }
 
+    /// An evaluation step over the outputs of a sweep (any number of steps of one type) that only reports.
+    @discardableResult
+    public func eval<A>(_ name: String, _ inputs: [Step<A>], file: String = #filePath, line: Int = #line,
+                        _ body: @escaping (Context<C>, [A]) throws -> Void) -> Step<Nothing> {
+        step(name, inputs, kind: .eval, file: file, line: line) { ctx, values -> Nothing in try body(ctx, values); return Nothing() }
+    }
+
     /// An evaluation step over one input that only reports.
     @discardableResult
     public func eval<A>(_ name: String, _ a: Step<A>, file: String = #filePath, line: Int = #line,
@@ -114,14 +131,32 @@ public final class Pipeline<C: ExperimentConfig> {
     public func train<A, M: Module, R: Codable>(_ name: String, _ a: Step<A>, model: @escaping (Context<C>) throws -> M,
                                                  file: String = #filePath, line: Int = #line,
                                                  _ body: @escaping (Context<C>, M, A) throws -> R) -> Step<Trained<M, R>> {
+        addTraining(name, [a.index], model, file, line) { ctx, network, values in try body(ctx, network, values[0] as! A) }
+    }
+
+    /// A training step with two inputs: data and, say, a pretrained model whose weights the
+    /// body copies into `model` before fine-tuning it.
+    @discardableResult
+    public func train<A, B, M: Module, R: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>,
+                                                    model: @escaping (Context<C>) throws -> M,
+                                                    file: String = #filePath, line: Int = #line,
+                                                    _ body: @escaping (Context<C>, M, A, B) throws -> R) -> Step<Trained<M, R>> {
+        addTraining(name, [a.index, b.index], model, file, line) { ctx, network, values in
+            try body(ctx, network, values[0] as! A, values[1] as! B)
+        }
+    }
+
+    private func addTraining<M: Module, R: Codable>(_ name: String, _ inputs: [Int], _ model: @escaping (Context<C>) throws -> M,
+                                                    _ file: String, _ line: Int,
+                                                    _ body: @escaping (Context<C>, M, [Any]) throws -> R) -> Step<Trained<M, R>> {
         precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
         let index = nodes.count
         nodes.append(Node(
-            index: index, name: name, kind: .train, inputs: [a.index], file: file, line: line,
+            index: index, name: name, kind: .train, inputs: inputs, file: file, line: line,
             run: { env, values in
                 let ctx = Context<C>(env)
                 let network = try model(ctx)
-                let result = try body(ctx, network, values[0] as! A)
+                let result = try body(ctx, network, values)
                 return Trained(model: network, result: result)
             },
             save: { value, write in

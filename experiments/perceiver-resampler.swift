@@ -1,0 +1,198 @@
+import Foundation
+import Lab
+
+//: # The Perceiver resampler: how many visual tokens does a question need?
+//: Flamingo (Alayrac et al. 2022, [arXiv:2204.14198](https://arxiv.org/abs/2204.14198), §2.1)
+//: does not let its language model attend to every patch token of an image. A *Perceiver
+//: resampler* first compresses them to a fixed, small number of learned latent tokens:
+//: k latent queries cross-attend to the patch tokens (and to themselves), layer after layer
+//: (after the Perceiver of Jaegle et al. 2021, [arXiv:2103.03206](https://arxiv.org/abs/2103.03206)).
+//: Every later cross-attention then costs k keys instead of T, whatever the image size.
+//:
+//: The task is that of `cross-attention-vqa`: questions about the four quadrants of 2×2
+//: Fashion-MNIST composites ("is there a bag at the top left?", "what is at the bottom
+//: right?"), answered by a question embedding that cross-attends to the image's tokens. The
+//: image encoder gives T = 64 patch tokens (an 8×8 grid). Between the encoder and the
+//: question's attention we put, in turn:
+//:
+//: - nothing: the question attends to all 64 tokens;
+//: - mean pooling: one token, the mean of the 64: what is where is lost;
+//: - a Perceiver resampler with k = 4, 8 or 16 latents (two layers).
+//:
+//: Each variant is trained from scratch with the same data, steps and optimizer, and
+//: measured for accuracy and speed side by side.
+
+struct Config: ExperimentConfig {
+    /// Training composites per batch; four questions each.
+    var batchSize = 64
+    var steps = 1000
+    var stepsPerRound = 500
+    var learningRate = 2e-3
+    var weightDecay = 0.01
+    var width = 128
+    var heads = 4
+    /// Layers of each resampler (Flamingo uses 6).
+    var perceiverDepth = 2
+    /// Test composites (4 questions each), from the test split.
+    var testComposites = 2500
+    /// Timing repeats for the throughput figures (median reported).
+    var timingRepeats = 5
+}
+
+let classWords = Captions.fashionSynonyms.map { $0[0] }
+let maxLength = 12
+
+struct VQAData: Codable {
+    var train: LabeledImages
+    var test: Composites.Set
+    var tokenizer: Tokenizer
+}
+
+struct TrainingSummary: Codable {
+    var finalLoss: Double
+    /// Questions per second while training (forward, backward, optimizer step).
+    var questionsPerSecond: Double
+}
+
+/// One variant's measurements.
+struct VariantResult: Codable {
+    var name: String
+    var visualTokens: Int
+    var parameters: Int
+    var accuracy: Double
+    var accuracyExists: Double
+    var accuracyWhat: Double
+    var trainingQuestionsPerSecond: Double
+    /// Answering all test questions from the images, encoder included.
+    var inferenceQuestionsPerSecond: Double
+    /// Only the question side: 64 questions per composite attending to already computed visual tokens.
+    var answeringMilliseconds: Double
+}
+
+func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
+
+let variants: [(slug: String, reduction: VQAModel.Reduction)] = [
+    ("all-tokens", .none), ("mean", .mean),
+    ("perceiver-4", .perceiver(latents: 4, depth: 2)), ("perceiver-8", .perceiver(latents: 8, depth: 2)),
+    ("perceiver-16", .perceiver(latents: 16, depth: 2)),
+]
+
+let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
+    let data = lab.data("composites") { ctx in
+        let train = try FashionMNIST.load(.train, limit: ctx.smoke ? 512 : nil)
+        let testItems = try FashionMNIST.load(.test, limit: ctx.smoke ? 256 : nil)
+        let test = Composites.make(testItems, count: ctx.smoke ? 64 : ctx.config.testComposites, perImage: 4,
+                                   classWords: classWords, seed: ctx.seed)
+        return VQAData(train: train, test: test, tokenizer: Tokenizer(training: Composites.allQuestions(classWords: classWords)))
+    }
+
+    //: ## Training
+    //: As in `cross-attention-vqa`: new composites every batch, four questions each, AdamW
+    //: with a cosine schedule. The resampler's depth is `perceiverDepth` for every k.
+    var results: [Step<VariantResult>] = []
+    for variant in variants {
+        let trained = lab.train("train-\(variant.slug)", data, model: { ctx in
+            VQAModel(image: PatchEncoder(imageSize: 64, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width),
+                     vocabularySize: 64, maxLength: maxLength, answers: 12, heads: ctx.config.heads,
+                     reduction: variant.reduction)
+        }) { ctx, model, data -> TrainingSummary in
+            let steps = ctx.smoke ? 10 : ctx.config.steps
+            let round = ctx.smoke ? 10 : ctx.config.stepsPerRound
+            let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
+                                  weightDecay: ctx.config.weightDecay)
+            let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: steps / 20, totalSteps: steps))
+            let progress = ctx.progress("step", total: steps, unit: "step")
+            var last = 0.0, seconds = 0.0
+            model.train()
+            for r in try ctx.epochs(steps / round, checkpointing: model, optimizer) {
+                for s in (r * round)..<((r + 1) * round) {
+                    let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: 4,
+                                                classWords: classWords, seed: ctx.seed &+ UInt64(s))
+                    let start = Date()
+                    let loss = model.loss(batch, tokenizer: data.tokenizer, maxLength: maxLength)
+                    optimizer.zeroGrad()
+                    loss.backward()
+                    optimizer.step()
+                    scheduler.step()
+                    if s % 25 == 0 {
+                        last = loss.item()
+                        try ctx.check("loss", last, iteration: s)
+                        ctx.log("loss", last, step: s)
+                    }
+                    seconds += Date().timeIntervalSince(start)
+                    progress.update(s + 1, samplesPerUnit: 4 * ctx.config.batchSize)
+                }
+                try ctx.finished(epoch: r)
+            }
+            ctx.figure("loss", .lines(series: ["loss"], yLabel: "cross-entropy", logScale: true))
+            return TrainingSummary(finalLoss: last, questionsPerSecond: Double(steps * 4 * ctx.config.batchSize) / seconds)
+        }
+
+        results.append(lab.eval("evaluate-\(variant.slug)", trained, data) { ctx, trained, data -> VariantResult in
+            let model = trained.model
+            let (predicted, _) = model.predict(data.test, tokenizer: data.tokenizer, maxLength: maxLength)
+            let flat = data.test.questions.flatMap { $0 }
+            let hits = zip(predicted.flatten().asArray(Int.self), flat).map { $0 == $1.answer }
+            func rate(_ kind: Composites.Kind?) -> Double {
+                let mine = zip(hits, flat).filter { kind == nil || $0.1.kind == kind }.map(\.0)
+                return Double(mine.filter { $0 }.count) / Double(max(1, mine.count))
+            }
+            // Throughput, in evaluation mode and without gradients: the whole model on 250
+            // composites (1,000 questions), and the question side alone with 64 questions per
+            // composite over visual tokens computed beforehand.
+            let slice = data.test[0..<min(250, data.test.count)]
+            let tokens = slice.encoded(0..<slice.count, tokenizer: data.tokenizer, maxLength: maxLength).tokens
+            let many = tokens.unsqueeze(1).expand([slice.count, 16, 4, maxLength]).reshape(slice.count, 64, maxLength)  // (n, 64, L)
+            model.eval()
+            let repeats = ctx.smoke ? 1 : ctx.config.timingRepeats
+            let (whole, answering, visualCount) = withNoGrad { () -> (Double, Double, Int) in
+                let visual = model.visualTokens(slice.images)
+                func time(_ body: () -> Tensor) -> Double {
+                    _ = body()
+                    return median((0..<repeats).map { _ in
+                        let start = Date(); _ = body().sum().item(); return Date().timeIntervalSince(start)
+                    })
+                }
+                return (time { model(slice.images, tokens).logits }, time { model.answer(visual, many).logits }, visual.size(1))
+            }
+            let result = VariantResult(
+                name: variant.reduction.description, visualTokens: visualCount, parameters: model.parameterCount(),
+                accuracy: rate(nil), accuracyExists: rate(.exists), accuracyWhat: rate(.what),
+                trainingQuestionsPerSecond: trained.result.questionsPerSecond,
+                inferenceQuestionsPerSecond: Double(slice.count * 4) / whole, answeringMilliseconds: 1000 * answering)
+            return result
+        })
+    }
+
+    //: ## Accuracy and speed side by side
+    //: Accuracy on 10,000 test questions. Speeds are medians of repeated timings on this
+    //: machine: training (forward, backward, step) and inference (the whole model) in questions
+    //: per second; "answering" is the question side alone, 16,000 questions (64 per composite)
+    //: attending to visual tokens computed beforehand, the part whose cost depends on the
+    //: number of visual tokens.
+    lab.eval("compare", results) { ctx, results in
+        var rows: [[String]] = []
+        for r in results {
+            let accuracy = [String(format: "%.4f", r.accuracy), String(format: "%.4f", r.accuracyExists), String(format: "%.4f", r.accuracyWhat)]
+            let speed = [String(format: "%.0f", r.trainingQuestionsPerSecond), String(format: "%.0f", r.inferenceQuestionsPerSecond),
+                         String(format: "%.1f", r.answeringMilliseconds)]
+            rows.append([r.name, String(r.visualTokens), String(r.parameters)] + accuracy + speed)
+        }
+        let columns = ["visual tokens from", "tokens", "parameters", "accuracy", "yes/no", "what",
+                       "training q/s", "inference q/s", "answering ms"]
+        ctx.table("variants", Table(columns: columns, rows: rows))
+        for r in results where r.name != VQAModel.Reduction.mean.description {
+            ctx.log("accuracy, all tokens or Perceiver latents", r.accuracy, step: r.visualTokens)
+            ctx.log("answering ms, all tokens or Perceiver latents", r.answeringMilliseconds, step: r.visualTokens)
+        }
+        ctx.figure("accuracy by visual tokens", .lines(series: ["accuracy, all tokens or Perceiver latents"],
+                                                        yLabel: "test accuracy", logScale: false))
+        ctx.figure("answering time by visual tokens", .lines(series: ["answering ms, all tokens or Perceiver latents"],
+                                                              yLabel: "ms for 16,000 questions", logScale: false))
+        for r in results {
+            ctx.metric("accuracy_\(r.visualTokens)_tokens\(r.name == VQAModel.Reduction.mean.description ? "_mean" : "")", r.accuracy)
+        }
+    }
+}
+
+Lab.main(experiment)
