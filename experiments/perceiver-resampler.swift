@@ -23,10 +23,13 @@ import Lab
 //: measured for accuracy and speed side by side.
 
 struct Config: ExperimentConfig {
-    /// Training composites per batch; four questions each.
-    var batchSize = 64
+    /// Epochs of the image encoder's pretraining on single items.
+    var pretrainEpochs = 4
+    /// Training composites per batch, and questions per composite.
+    var batchSize = 32
+    var questionsPerImage = 16
     var steps = 1000
-    var stepsPerRound = 500
+    var stepsPerRound = 250
     var learningRate = 2e-3
     var weightDecay = 0.01
     var width = 128
@@ -86,18 +89,49 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
         return VQAData(train: train, test: test, tokenizer: Tokenizer(training: Composites.allQuestions(classWords: classWords)))
     }
 
+    //: ## A frozen, pretrained image encoder
+    //: As in `cross-attention-vqa` (and Flamingo, whose vision encoder is frozen): the CNN is
+    //: first trained to classify single items, then its convolutions are frozen, so that
+    //: every variant below starts from the same visual tokens and differs only in what sits
+    //: between them and the questions.
+    let encoder = lab.train("pretrain-encoder", data, model: { ctx in
+        PatchClassifier(encoder: PatchEncoder(imageSize: 32, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width), classes: 10)
+    }) { ctx, model, data -> Double in
+        let items = Composites.pad(data.train.images)  // (60000, 1, 32, 32)
+        let n = items.size(0), batch = 128
+        let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
+        model.train()
+        var last = 0.0
+        for epoch in try ctx.epochs(ctx.smoke ? 1 : ctx.config.pretrainEpochs, checkpointing: model, optimizer) {
+            let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
+            for b in 0..<(n / batch) {
+                let index = order[(b * batch)..<((b + 1) * batch)]
+                let loss = F.crossEntropy(model(items.indexSelect(dim: 0, index: index)), data.train.labels.indexSelect(dim: 0, index: index))
+                optimizer.zeroGrad()
+                loss.backward()
+                optimizer.step()
+                if b % 50 == 0 { last = loss.item() }
+            }
+            try ctx.finished(epoch: epoch)
+        }
+        return last
+    }
+
     //: ## Training
-    //: As in `cross-attention-vqa`: new composites every batch, four questions each, AdamW
-    //: with a cosine schedule. The resampler's depth is `perceiverDepth` for every k.
+    //: As in `cross-attention-vqa`: new composites every batch, sixteen questions each, AdamW
+    //: with a cosine schedule; the encoder's convolutions frozen, everything after them
+    //: trained. The resampler's depth is `perceiverDepth` for every k.
     var results: [Step<VariantResult>] = []
     for variant in variants {
-        let trained = lab.train("train-\(variant.slug)", data, model: { ctx in
+        let trained = lab.train("train-\(variant.slug)", data, encoder, model: { ctx in
             VQAModel(image: PatchEncoder(imageSize: 64, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width),
                      vocabularySize: 64, maxLength: maxLength, answers: 12, heads: ctx.config.heads,
                      reduction: variant.reduction)
-        }) { ctx, model, data -> TrainingSummary in
+        }) { ctx, model, data, encoder -> TrainingSummary in
+            try model.image.loadFeatures(from: encoder.model.encoder, freezing: true)
             let steps = ctx.smoke ? 10 : ctx.config.steps
             let round = ctx.smoke ? 10 : ctx.config.stepsPerRound
+            let questions = ctx.config.questionsPerImage
             let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
                                   weightDecay: ctx.config.weightDecay)
             let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: steps / 20, totalSteps: steps))
@@ -106,7 +140,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
             model.train()
             for r in try ctx.epochs(steps / round, checkpointing: model, optimizer) {
                 for s in (r * round)..<((r + 1) * round) {
-                    let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: 4,
+                    let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: questions,
                                                 classWords: classWords, seed: ctx.seed &+ UInt64(s))
                     let start = Date()
                     let loss = model.loss(batch, tokenizer: data.tokenizer, maxLength: maxLength)
@@ -120,12 +154,12 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
                         ctx.log("loss", last, step: s)
                     }
                     seconds += Date().timeIntervalSince(start)
-                    progress.update(s + 1, samplesPerUnit: 4 * ctx.config.batchSize)
+                    progress.update(s + 1, samplesPerUnit: questions * ctx.config.batchSize)
                 }
                 try ctx.finished(epoch: r)
             }
             ctx.figure("loss", .lines(series: ["loss"], yLabel: "cross-entropy", logScale: true))
-            return TrainingSummary(finalLoss: last, questionsPerSecond: Double(steps * 4 * ctx.config.batchSize) / seconds)
+            return TrainingSummary(finalLoss: last, questionsPerSecond: Double(steps * questions * ctx.config.batchSize) / seconds)
         }
 
         results.append(lab.eval("evaluate-\(variant.slug)", trained, data) { ctx, trained, data -> VariantResult in

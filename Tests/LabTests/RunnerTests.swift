@@ -109,6 +109,32 @@ import Testing
         #expect(edited.output.contains("table/total  24"), "\(edited.output)")
     }
 
+    @Test func aConfigFieldReadInAHelperRerunsTheStepsThatMayCallIt() throws {
+        let box = try Sandbox()
+        try box.write("helper.swift", """
+        import Lab
+
+        struct Config: ExperimentConfig { var factor = 2.0; var size = 3 }
+
+        /// Reads the config where the step's own source does not show it.
+        func scaled(_ ctx: Context<Config>, _ x: Double) -> Double { x * ctx.config.factor }
+
+        let experiment = Experiment("helper", config: Config()) { lab in
+            let data = lab.data("data") { ctx in Double(ctx.config.size) }
+            lab.eval("scale", data) { ctx, x in ctx.metric("value", scaled(ctx, x)) }
+        }
+
+        Lab.main(experiment)
+        """)
+        try box.commitAll()
+        let first = try box.lab("run", "helper.swift")
+        #expect(first.status == 0 && first.output.contains("scale/value  6"), "\(first.output)")
+        let changed = try box.lab("run", "helper.swift", "--set", "factor=5", "--explain")
+        #expect(changed.ran.contains("scale"), "\(changed.output)")
+        #expect(changed.output.contains("scale/value  15"), "not a stale hit: \(changed.output)")
+        #expect(changed.output.contains("changed: config (factor)"), "\(changed.output)")
+    }
+
     @Test func noCacheRunsEverything() throws {
         let box = try fresh()
         let again = try box.lab("run", "three.swift", "--no-cache")

@@ -56,13 +56,17 @@ final class Runner<C: ExperimentConfig> {
 
     func computeKeys() -> [Int: CacheKey] {
         let ranges = experiment.nodes.map { source.statementRange(startingAt: $0.line) }
-        let shared = sha256Hex(source.sharedCode(excluding: ranges, configType: String(describing: C.self)))
+        let sharedCode = source.sharedCode(excluding: ranges, configType: String(describing: C.self))
+        let shared = sha256Hex(sharedCode)
         let fieldNames = Set(config.fields.map(\.name))
+        // Fields read outside every step (in a helper a step calls, say) may be read by any
+        // step: every step's key covers them, or covers all fields when those reads cannot be tracked.
+        let sharedReads = SourceFile.configReads(in: sharedCode, fields: fieldNames)
         let configObject = (try? config.jsonObject()) ?? [:]
         var result: [Int: CacheKey] = [:]
         for node in experiment.nodes {
             let normalized = SourceFile.normalize(source.text(ranges[node.index]))
-            let reads = SourceFile.configReads(in: normalized, fields: fieldNames)
+            let reads = SourceFile.configReads(in: normalized, fields: fieldNames).flatMap { own in sharedReads.map { own.union($0) } }
             let covered = (reads.map { Array($0) } ?? Array(fieldNames)).sorted()
             let configText = covered.map { "\($0)=\(ConfigParsing.json(configObject[$0] ?? NSNull()))" }.joined(separator: "\n")
             let upstream = node.inputs.map { "\(experiment.nodes[$0].name)=\(result[$0]!.hex)" }.joined(separator: "\n")

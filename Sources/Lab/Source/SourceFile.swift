@@ -129,6 +129,7 @@ public struct SourceFile: Sendable {
 
     /// The config fields a step's source reads as `config.NAME`, or nil when its reads cannot
     /// be tracked (the config is used whole, or a member that is not a stored field is read).
+    /// `config:` (an argument label or a parameter's declaration) is not a read.
     public static func configReads(in normalizedSource: String, fields: Set<String>) -> Set<String>? {
         var reads = Set<String>()
         var rest = Substring(normalizedSource)
@@ -139,6 +140,7 @@ public struct SourceFile: Sendable {
             // Part of a longer identifier (`myconfig`, `configuration`)?
             if before.isLetter || before.isNumber || before == "_" { continue }
             if let next = after.first, next.isLetter || next.isNumber || next == "_" { continue }
+            if after.hasPrefix(":") { continue }             // `config:` names a parameter; its uses are scanned
             guard after.hasPrefix(".") else { return nil }   // used whole: reads cannot be tracked
             let name = after.dropFirst().prefix { $0.isLetter || $0.isNumber || $0 == "_" }
             guard fields.contains(String(name)) else { return nil }

@@ -45,14 +45,19 @@ public enum Composites {
     /// The answer vocabulary: "yes", "no", then the class names.
     public static func answers(classNames: [String]) -> [String] { ["yes", "no"] + classNames }
 
+    /// `images` (M, C, H, W) with `padding` zero pixels on every side: (M, C, H + 2p, W + 2p),
+    /// one quadrant of a composite.
+    public static func pad(_ images: Tensor, padding: Int = 2) -> Tensor {
+        padding == 0 ? images
+            : Ops.call("aten::constant_pad_nd", [.tensor(images), .ints([padding, padding, padding, padding]), .double(0)]).tensor(0)
+    }
+
     /// Tiles four images per composite: `images` (M, C, H, W), `indices` (N, 4) int64 rows of
     /// indices into `images` in `positions` order → (N, C, 2(H + 2p), 2(W + 2p)), zeros in the padding.
     public static func tile(_ images: Tensor, indices: Tensor, padding: Int = 2) -> Tensor {
         precondition(images.rank == 4, "Composites.tile: images must be (M, C, H, W), got \(images.shape)")
         precondition(indices.rank == 2 && indices.size(1) == 4, "Composites.tile: indices must be (N, 4), got \(indices.shape)")
-        let padded = padding > 0
-            ? Ops.call("aten::constant_pad_nd", [.tensor(images), .ints([padding, padding, padding, padding]), .double(0)]).tensor(0)
-            : images  // (M, C, H + 2p, W + 2p)
+        let padded = pad(images, padding: padding)  // (M, C, H + 2p, W + 2p)
         let quadrant = (0..<4).map { padded.indexSelect(dim: 0, index: indices[.all, $0].contiguous()) }  // 4 × (N, C, H', W')
         let top = Tensor.cat([quadrant[0], quadrant[1]], dim: 3)
         let bottom = Tensor.cat([quadrant[2], quadrant[3]], dim: 3)

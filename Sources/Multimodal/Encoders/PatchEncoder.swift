@@ -58,6 +58,24 @@ public final class PatchEncoder: Module, Layer {
         super.init()
     }
 
+    /// Copies `other`'s convolutions and projection, not its positions (its grid may be
+    /// smaller: an encoder pretrained on single items reused on composites of them), and when
+    /// `freezing`, stops them from training, as Flamingo freezes its pretrained vision encoder.
+    /// - Throws: ``MultimodalError/badArgument(_:)`` when the two stems differ.
+    public func loadFeatures(from other: PatchEncoder, freezing: Bool) throws {
+        let mine: [Tensor?] = convs.flatMap { [$0.weight, $0.bias] } + [projection.weight, projection.bias]
+        let theirs: [Tensor?] = other.convs.flatMap { [$0.weight, $0.bias] } + [other.projection.weight, other.projection.bias]
+        guard mine.count == theirs.count, zip(mine, theirs).allSatisfy({ $0?.shape == $1?.shape }) else {
+            throw MultimodalError.badArgument("PatchEncoder.loadFeatures: the stems differ: \(mine.map { $0?.shape ?? [] }) vs \(theirs.map { $0?.shape ?? [] })")
+        }
+        withNoGrad {
+            for case let (a?, b?) in zip(mine, theirs) {
+                a.copy_(b)
+                if freezing { a.requiresGrad = false }
+            }
+        }
+    }
+
     /// The 2-D sine–cosine embedding, row-major (side², dim) values.
     static func sineCosinePositions(side: Int, dim: Int) -> [Double] {
         let quarter = dim / 4
@@ -84,4 +102,20 @@ public final class PatchEncoder: Module, Layer {
         let tokens = h.flatten(start: 2).transposed(1, 2)  // (B, C, s, s) → (B, s², C)
         return projection(tokens) + positions               // (B, s², dim)
     }
+}
+
+/// A ``PatchEncoder`` with a linear classifier over the mean of its tokens: how a patch
+/// encoder is pretrained on labelled images before its tokens serve cross-attention.
+public final class PatchClassifier: Module, Layer {
+    public var encoder: PatchEncoder
+    /// dim → classes.
+    public var head: Linear
+
+    public init(encoder: PatchEncoder, classes: Int) {
+        self.encoder = encoder
+        head = Linear(encoder.dim, classes)
+    }
+
+    /// (B, C, S, S) → (B, classes) logits.
+    public func callAsFunction(_ x: Tensor) -> Tensor { head(encoder(x).mean(dim: 1)) }
 }
