@@ -202,7 +202,7 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
         ctx.metric("attention_on_asked_quadrant", (0..<4).map { grid[$0][$0] }.reduce(0, +) / 4)
         ctx.figure("attention by quadrant", .heatmap(values: grid, rowLabels: Composites.positions.map { "asks \($0)" },
                                                       columnLabels: Composites.positions,
-                                                      title: "Mean attention mass per quadrant (rows: the position asked about)"))
+                                                      title: "Attention mass per quadrant"))
 
         //: Sample questions: each composite beside its attention map (brighter: more weight),
         //: with the question and the model's answer.

@@ -73,10 +73,15 @@ public final class VQAModel: Module {
     /// Answers questions about already reduced tokens: `visual` (B, T', E), `questions`
     /// (B, Q, L) token ids → logits (B, Q, answers) and attention weights (B, heads, Q, T').
     public func answer(_ visual: Tensor, _ questions: Tensor) -> (logits: Tensor, weights: Tensor) {
-        let b = questions.size(0), q = questions.size(1)
-        let query = question(questions.reshape(b * q, questions.size(2))).reshape(b, q, -1)  // (B, Q, E)
+        let query = embedQuestions(questions)                                             // (B, Q, E)
         let (attended, weights) = attention(query, visual)                                // (B, Q, E), (B, H, Q, T')
         return (head(Tensor.cat([query, attended, query * attended], dim: -1)), weights)
+    }
+
+    /// Question token ids (B, Q, L) → one embedding per question (B, Q, E), each encoded on its own.
+    public func embedQuestions(_ questions: Tensor) -> Tensor {
+        let b = questions.size(0), q = questions.size(1)
+        return question(questions.reshape(b * q, questions.size(2))).reshape(b, q, -1)
     }
 
     /// images (B, C, S, S), questions (B, Q, L) → logits (B, Q, answers), weights (B, heads, Q, T').

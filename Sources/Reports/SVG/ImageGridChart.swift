@@ -13,6 +13,8 @@ struct ImageGridChart {
     let scale: Int
 
     static let maxPerRow = 8
+    /// Rows hold as many images as fit in this width (a report's column), at least one.
+    static let maxWidth = 880.0
     private let padding = 10.0
     private let gap = 10.0
     private let captionFont = 11.0
@@ -27,7 +29,8 @@ struct ImageGridChart {
         }
         let imageWidth = Double(grid.width * scale), imageHeight = Double(grid.height * scale)
         let cellWidth = max(imageWidth, minCellWidth)
-        let columns = min(Self.maxPerRow, count)
+        let fitting = max(1, Int((Self.maxWidth - 2 * padding + gap) / (cellWidth + gap)))
+        let columns = min(Self.maxPerRow, count, fitting)
         let rows = (count + columns - 1) / columns
 
         // Captions wrap onto two lines at most; every cell reserves what the longest needs.

@@ -52,7 +52,8 @@ public enum SVGChart {
                      maxWidth: Double(max(width, 200))).render()
     }
 
-    /// A grid of small grayscale images, up to 8 per row, each with its caption below.
+    /// A grid of small grayscale images, up to 8 per row (fewer when wide images would make a
+    /// row wider than 880 units), each with its caption below.
     ///
     /// Each image is an inline PNG (a `data:` URI in an `<image>`), drawn with crisp pixels.
     ///
