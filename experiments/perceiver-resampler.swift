@@ -25,7 +25,7 @@ import Lab
 
 struct Config: ExperimentConfig {
     /// Epochs of the image encoder's pretraining on single items.
-    var pretrainEpochs = 4
+    var pretrainEpochs = 2
     /// Training composites per batch, and questions per composite.
     var batchSize = 32
     var questionsPerImage = 16

@@ -6,7 +6,7 @@ import Lab
 //: add dropout (Srivastava et al. 2014, [JMLR 15](https://jmlr.org/papers/v15/srivastava14a.html))
 //: and augment the inputs. We measure what each does to the *train–test gap* (training
 //: accuracy minus test accuracy) and to test accuracy, on a setting built to overfit: a
-//: small CNN trained on only 2,000 Fashion-MNIST images for 30 epochs.
+//: small CNN (207,000 parameters) trained on only 2,000 Fashion-MNIST images for 30 epochs.
 //:
 //: Six configurations: dropout p = 0, 0.1, 0.3 (on the flattened convolutional features and
 //: on the hidden layer) × augmentation off or on (small random rotations up to ±10°,
@@ -41,11 +41,12 @@ struct Outcome: Codable {
     var slug: String { "dropout_\(Int(dropout * 100))_augment_\(augment ? "on" : "off")" }
 }
 
-/// Conv(32) → pool → Conv(64) → pool → dropout → Linear(3136, 128) → ReLU → dropout → Linear(128, 10).
+/// Conv(16) → pool → Conv(32) → pool → dropout → Linear(1568, 128) → ReLU → dropout → Linear(128, 10):
+/// 207,000 parameters for 2,000 images.
 func classifier(dropout: Double) -> Sequential {
-    Sequential(Conv2d(1, 32, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
-               Conv2d(32, 64, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
-               Flatten(), Dropout(dropout), Linear(64 * 7 * 7, 128), ReLU(), Dropout(dropout), Linear(128, 10))
+    Sequential(Conv2d(1, 16, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
+               Conv2d(16, 32, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2),
+               Flatten(), Dropout(dropout), Linear(32 * 7 * 7, 128), ReLU(), Dropout(dropout), Linear(128, 10))
 }
 
 func accuracy(_ model: Sequential, _ images: Tensor, _ labels: Tensor) -> Double {
@@ -92,12 +93,13 @@ let experiment = Experiment("regularization", config: Config()) { lab in
                     optimizer.step()
                 }
                 try ctx.finished(epoch: epoch)
-                if epoch % 3 == 2 || epoch == epochs - 1 {
+                if epoch % 5 == 4 {  // the curves: on the first 2,000 test images, to keep the cost down
                     ctx.log("train accuracy", accuracy(model, data.train.images, data.train.labels), step: epoch + 1)
-                    ctx.log("test accuracy", accuracy(model, data.test.images, data.test.labels), step: epoch + 1)
+                    ctx.log("test accuracy (2,000 images)", accuracy(model, data.test.images[0..<min(2000, data.test.count)],
+                                                                 data.test.labels[0..<min(2000, data.test.count)]), step: epoch + 1)
                 }
             }
-            ctx.figure("accuracy", .lines(series: ["train accuracy", "test accuracy"], yLabel: "accuracy", logScale: false))
+            ctx.figure("accuracy", .lines(series: ["train accuracy", "test accuracy (2,000 images)"], yLabel: "accuracy", logScale: false))
             return Outcome(dropout: setting.dropout, augment: setting.augment,
                            trainAccuracy: accuracy(model, data.train.images, data.train.labels),
                            testAccuracy: accuracy(model, data.test.images, data.test.labels))
@@ -125,6 +127,31 @@ let experiment = Experiment("regularization", config: Config()) { lab in
         ctx.figure("test accuracy", .lines(series: ["test accuracy, augmentation off", "test accuracy, augmentation on"],
                                            yLabel: "test accuracy", logScale: false))
     }
+
+    //: ## What three seeds show
+    //: From `lab run experiments/regularization.swift --seeds 3` (seeds 0, 1, 2; `seeds.md`
+    //: beside this report has every metric), mean ± 95% interval, in accuracy points:
+    //:
+    //: | dropout | augmentation | train–test gap | test accuracy |
+    //: | --- | --- | --- | --- |
+    //: | 0 | off | 11.8 ± 0.9 | 84.2 ± 1.9 |
+    //: | 0.1 | off | 10.2 ± 4.1 | 84.8 ± 1.0 |
+    //: | 0.3 | off | 9.1 ± 1.9 | 84.5 ± 1.7 |
+    //: | 0 | on | 5.2 ± 0.8 | 81.7 ± 4.7 |
+    //: | 0.1 | on | 5.2 ± 0.4 | 82.1 ± 1.1 |
+    //: | 0.3 | on | 5.2 ± 1.4 | 80.9 ± 2.3 |
+    //:
+    //: Augmentation halves the gap, from 11.8 to about 5.2 points, at every dropout rate.
+    //: Dropout narrows it less: 0.3 takes it from 11.8 to 9.1 points without augmentation,
+    //: and with augmentation it changes nothing measurable. So the advice holds for what it
+    //: promises, a smaller gap. But the gap is not the goal: test accuracy did not rise. With
+    //: augmentation it fell by 2 to 4 points; the gap closed because training accuracy fell
+    //: (from 96.0% to 87.0% at dropout 0), not because test accuracy rose. Dropout left test
+    //: accuracy within the noise of three seeds. Two explanations fit and neither is tested
+    //: here: Fashion-MNIST items are centred and upright, so rotated and shifted training
+    //: images differ from every test image; and 30 epochs may be too few to fit augmented data,
+    //: which is harder to fit. What the measurement supports is narrower than the advice: on
+    //: a small training set, check test accuracy, not the gap, when choosing a regularizer.
 }
 
 Lab.main(experiment)

@@ -57,8 +57,10 @@ public enum Composites {
     public static func tile(_ images: Tensor, indices: Tensor, padding: Int = 2) -> Tensor {
         precondition(images.rank == 4, "Composites.tile: images must be (M, C, H, W), got \(images.shape)")
         precondition(indices.rank == 2 && indices.size(1) == 4, "Composites.tile: indices must be (N, 4), got \(indices.shape)")
-        let padded = pad(images, padding: padding)  // (M, C, H + 2p, W + 2p)
-        let quadrant = (0..<4).map { padded.indexSelect(dim: 0, index: indices[.all, $0].contiguous()) }  // 4 × (N, C, H', W')
+        // Select, then pad: padding the whole source first would copy all M images on every call.
+        let quadrant = (0..<4).map {
+            pad(images.indexSelect(dim: 0, index: indices[.all, $0].contiguous()), padding: padding)  // (N, C, H + 2p, W + 2p)
+        }
         let top = Tensor.cat([quadrant[0], quadrant[1]], dim: 3)
         let bottom = Tensor.cat([quadrant[2], quadrant[3]], dim: 3)
         return Tensor.cat([top, bottom], dim: 2)

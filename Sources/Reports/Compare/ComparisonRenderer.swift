@@ -23,7 +23,7 @@ public enum ComparisonRenderer {
             ([row.name] + row.estimates.map(format) + row.deltas.dropFirst().map { $0.map(signed) ?? "—" }).map(GFM.cell)
         }) + "\n"
         if !c.curves.isEmpty {
-            out += "## Curves\n\nOverlaid in `lab compare --html`: \(c.curves.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")).\n"
+            out += "## Curves\n\nOverlaid in the HTML comparison (`lab compare --html`, or `seeds.html` beside the report after `lab run --seeds`): \(c.curves.keys.sorted().map { "`\($0)`" }.joined(separator: ", ")).\n"
         }
         return out
     }
