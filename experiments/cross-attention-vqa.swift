@@ -134,7 +134,7 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
         let probeCount = min(500, data.test.count)
         let probe = data.test[0..<probeCount]
         var last = 0.0
-        for r in try ctx.epochs(steps / round, checkpointing: model, optimizer) {
+        for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler) {
             model.train()
             for s in (r * round)..<((r + 1) * round) {
                 let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: ctx.config.questionsPerImage,

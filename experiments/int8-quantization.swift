@@ -111,7 +111,7 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
         let start = Date()
         var step = 0, last = 0.0
         model.train()
-        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer) {
+        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, scheduler: scheduler) {
             let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)            // (N) a new order each epoch
             for b in 0..<perEpoch {
                 let index = order[(b * batch)..<((b + 1) * batch)]

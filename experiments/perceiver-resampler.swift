@@ -17,7 +17,7 @@ import Lab
 //:
 //: - nothing: the question attends to all 64 tokens;
 //: - mean pooling: one token, the mean of the 64: what is where is lost;
-//: - a Perceiver resampler with k = 4, 8 or 16 latents (two layers).
+//: - a Perceiver resampler with k = 4, 8 or 16 latents (one layer).
 //:
 //: Every variant starts from the same pretrained, frozen image encoder and trains what
 //: comes after it (positions, resampler, question encoder, attention, answer head) with the
@@ -29,18 +29,16 @@ struct Config: ExperimentConfig {
     /// Training composites per batch, and questions per composite.
     var batchSize = 32
     var questionsPerImage = 16
-    var steps = 600
+    var steps = 800
     var stepsPerRound = 200
     var learningRate = 2e-3
     var weightDecay = 0.01
     var width = 128
     var heads = 4
-    /// Layers of each resampler (Flamingo uses 6).
-    var perceiverDepth = 2
     /// Test composites (4 questions each), from the test split.
     var testComposites = 2500
-    /// Timing repeats for the throughput figures (median reported).
-    var timingRepeats = 5
+    /// Timing rounds for the speed figures (median reported).
+    var timingRepeats = 7
 }
 
 let classWords = Captions.fashionSynonyms.map { $0[0] }
@@ -58,7 +56,7 @@ struct TrainingSummary: Codable {
     var questionsPerSecond: Double
 }
 
-/// One variant's measurements.
+/// One variant's accuracy on the test questions.
 struct VariantResult: Codable {
     var name: String
     var visualTokens: Int
@@ -66,8 +64,13 @@ struct VariantResult: Codable {
     var accuracy: Double
     var accuracyExists: Double
     var accuracyWhat: Double
+}
+
+/// One variant's speed on this machine.
+struct Speed: Codable {
+    /// Questions per second while training (forward, backward, optimizer step).
     var trainingQuestionsPerSecond: Double
-    /// Answering all test questions from the images, encoder included.
+    /// Answering test questions from the images, encoder included.
     var inferenceQuestionsPerSecond: Double
     /// The cross-attention alone: 64 question embeddings per composite over its visual tokens, 250 composites.
     var attentionMilliseconds: Double
@@ -77,8 +80,8 @@ func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 let variants: [(slug: String, reduction: VQAModel.Reduction)] = [
     ("all-tokens", .none), ("mean", .mean),
-    ("perceiver-4", .perceiver(latents: 4, depth: 2)), ("perceiver-8", .perceiver(latents: 8, depth: 2)),
-    ("perceiver-16", .perceiver(latents: 16, depth: 2)),
+    ("perceiver-4", .perceiver(latents: 4, depth: 1)), ("perceiver-8", .perceiver(latents: 8, depth: 1)),
+    ("perceiver-16", .perceiver(latents: 16, depth: 1)),
 ]
 
 let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
@@ -121,7 +124,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
     //: ## Training
     //: As in `cross-attention-vqa`: new composites every batch, sixteen questions each, AdamW
     //: with a cosine schedule; the encoder's convolutions frozen, everything after them
-    //: trained. The resampler's depth is `perceiverDepth` for every k.
+    //: trained. Each resampler has one layer (Flamingo uses six), the same for every k.
     var results: [Step<VariantResult>] = []
     for variant in variants {
         let trained = lab.train("train-\(variant.slug)", data, encoder, model: { ctx in
@@ -139,7 +142,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
             let progress = ctx.progress("step", total: steps, unit: "step")
             var last = 0.0, seconds = 0.0
             model.train()
-            for r in try ctx.epochs(steps / round, checkpointing: model, optimizer) {
+            for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler) {
                 for s in (r * round)..<((r + 1) * round) {
                     let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: questions,
                                                 classWords: classWords, seed: ctx.seed &+ UInt64(s))
@@ -172,62 +175,91 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
                 let mine = zip(hits, flat).filter { kind == nil || $0.1.kind == kind }.map(\.0)
                 return Double(mine.filter { $0 }.count) / Double(max(1, mine.count))
             }
-            // Throughput, in evaluation mode and without gradients: the whole model on 250
-            // composites (1,000 questions), and the cross-attention alone for 64 questions per
-            // composite (16,000 queries) over visual tokens and question embeddings computed beforehand.
-            let slice = data.test[0..<min(250, data.test.count)]
-            let tokens = slice.encoded(0..<slice.count, tokenizer: data.tokenizer, maxLength: maxLength).tokens
-            let many = tokens.unsqueeze(1).expand([slice.count, 16, 4, maxLength]).reshape(slice.count, 64, maxLength)  // (n, 64, L)
-            model.eval()
-            let repeats = ctx.smoke ? 1 : ctx.config.timingRepeats
-            let (whole, attending, visualCount) = withNoGrad { () -> (Double, Double, Int) in
-                let visual = model.visualTokens(slice.images)  // (n, T', E)
-                let queries = model.embedQuestions(many)       // (n, 64, E)
-                func time(_ body: () -> Tensor) -> Double {
-                    _ = body()
-                    return median((0..<repeats).map { _ in
-                        let start = Date(); _ = body().sum().item(); return Date().timeIntervalSince(start)
-                    })
-                }
-                return (time { model(slice.images, tokens).logits }, time { model.attention(queries, visual).output }, visual.size(1))
-            }
-            let result = VariantResult(
-                name: variant.reduction.description, visualTokens: visualCount, parameters: model.parameterCount(),
-                accuracy: rate(nil), accuracyExists: rate(.exists), accuracyWhat: rate(.what),
-                trainingQuestionsPerSecond: trained.result.questionsPerSecond,
-                inferenceQuestionsPerSecond: Double(slice.count * 4) / whole, attentionMilliseconds: 1000 * attending)
-            return result
+            return VariantResult(name: variant.reduction.description, visualTokens: model.visualTokens(data.test.images[0..<1]).size(1),
+                                 parameters: model.parameterCount(), accuracy: rate(nil), accuracyExists: rate(.exists),
+                                 accuracyWhat: rate(.what))
         })
+    }
+    let accuracies = lab.step("accuracies", results, kind: .eval) { _, results in results }
+
+    //: ## Speed
+    //: Speed does not depend on the weights, so it is timed on fresh models of the five
+    //: variants, in one step, round-robin (variant 1, 2, …, 5, then again), so that whatever
+    //: else the machine is doing falls on all of them alike; medians of `timingRepeats`
+    //: rounds. Training: one step (forward, backward, AdamW) on 32 composites × 16 questions,
+    //: encoder frozen as in training. Inference: the whole model on 250 composites (1,000
+    //: questions). Attention: the cross-attention alone, 16,000 question embeddings (64 per
+    //: composite) over visual tokens computed beforehand: the part whose cost grows with the
+    //: number of visual tokens, and the part a Flamingo-style model repeats at every
+    //: language-model layer for every text token.
+    let speeds = lab.eval("throughput", data) { ctx, data -> [Speed] in
+        let models = variants.map { variant -> VQAModel in
+            let model = VQAModel(image: PatchEncoder(imageSize: 64, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width),
+                                 vocabularySize: 64, maxLength: maxLength, answers: 12, heads: ctx.config.heads,
+                                 reduction: variant.reduction)
+            for conv in model.image.convs { conv.weight.requiresGrad = false; conv.bias?.requiresGrad = false }
+            model.image.projection.weight.requiresGrad = false
+            model.image.projection.bias?.requiresGrad = false
+            return model
+        }
+        let optimizers = models.map { AdamW($0.trainableParameters(), learningRate: 1e-4) }
+        let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: ctx.config.questionsPerImage,
+                                    classWords: classWords, seed: ctx.seed)
+        let slice = data.test[0..<min(250, data.test.count)]
+        let tokens = slice.encoded(0..<slice.count, tokenizer: data.tokenizer, maxLength: maxLength).tokens
+        let many = tokens.unsqueeze(1).expand([slice.count, 16, 4, maxLength]).reshape(slice.count, 64, maxLength)  // (n, 64, L)
+        let prepared = withNoGrad { models.map { ($0.visualTokens(slice.images), $0.embedQuestions(many)) } }
+        func seconds(_ body: () -> Void) -> Double { let start = Date(); body(); return Date().timeIntervalSince(start) }
+        var training = [[Double]](repeating: [], count: models.count)
+        var inference = training, attention = training
+        for round in 0...(ctx.smoke ? 1 : ctx.config.timingRepeats) {  // round 0 warms up and is dropped
+            for (i, model) in models.enumerated() {
+                model.train()
+                let t = seconds {
+                    let loss = model.loss(batch, tokenizer: data.tokenizer, maxLength: maxLength)
+                    optimizers[i].zeroGrad(); loss.backward(); optimizers[i].step()
+                }
+                model.eval()
+                let (u, a) = withNoGrad {
+                    (seconds { _ = model(slice.images, tokens).logits.sum().item() },
+                     seconds { _ = model.attention(prepared[i].1, prepared[i].0).output.sum().item() })
+                }
+                if round > 0 { training[i].append(t); inference[i].append(u); attention[i].append(a) }
+            }
+        }
+        let questionsPerStep = Double(ctx.config.batchSize * ctx.config.questionsPerImage)
+        return models.indices.map { i in
+            Speed(trainingQuestionsPerSecond: questionsPerStep / median(training[i]),
+                  inferenceQuestionsPerSecond: Double(slice.count * 4) / median(inference[i]),
+                  attentionMilliseconds: 1000 * median(attention[i]))
+        }
     }
 
     //: ## Accuracy and speed side by side
-    //: Accuracy on 10,000 test questions. Speeds are medians of repeated timings on this
-    //: machine: training (forward, backward, step) and inference (the whole model) in questions
-    //: per second; "attention" is the cross-attention alone, 16,000 question embeddings (64
-    //: per composite, 250 composites) attending to visual tokens computed beforehand: the part
-    //: whose cost grows with the number of visual tokens, and the part a Flamingo-style model
-    //: repeats at every language-model layer for every text token.
-    lab.eval("compare", results) { ctx, results in
+    //: Accuracy on the 10,000 test questions; speeds from the step above.
+    lab.eval("compare", accuracies, speeds) { ctx, results, speeds in
         var rows: [[String]] = []
-        for r in results {
+        for (r, v) in zip(results, speeds) {
             let accuracy = [String(format: "%.4f", r.accuracy), String(format: "%.4f", r.accuracyExists), String(format: "%.4f", r.accuracyWhat)]
-            let speed = [String(format: "%.0f", r.trainingQuestionsPerSecond), String(format: "%.0f", r.inferenceQuestionsPerSecond),
-                         String(format: "%.2f", r.attentionMilliseconds)]
+            let speed = [String(format: "%.0f", v.trainingQuestionsPerSecond), String(format: "%.0f", v.inferenceQuestionsPerSecond),
+                         String(format: "%.2f", v.attentionMilliseconds)]
             rows.append([r.name, String(r.visualTokens), String(r.parameters)] + accuracy + speed)
         }
         let columns = ["visual tokens from", "tokens", "parameters", "accuracy", "yes/no", "what",
                        "training q/s", "inference q/s", "attention ms"]
         ctx.table("variants", Table(columns: columns, rows: rows))
-        for r in results where r.name != VQAModel.Reduction.mean.description {
+        for (r, v) in zip(results, speeds) where r.name != VQAModel.Reduction.mean.description {
             ctx.log("accuracy, all tokens or Perceiver latents", r.accuracy, step: r.visualTokens)
-            ctx.log("attention ms, all tokens or Perceiver latents", r.attentionMilliseconds, step: r.visualTokens)
+            ctx.log("attention ms, all tokens or Perceiver latents", v.attentionMilliseconds, step: r.visualTokens)
         }
         ctx.figure("accuracy by visual tokens", .lines(series: ["accuracy, all tokens or Perceiver latents"],
                                                         yLabel: "test accuracy", logScale: false))
         ctx.figure("attention time by visual tokens", .lines(series: ["attention ms, all tokens or Perceiver latents"],
                                                               yLabel: "ms for 16,000 queries", logScale: false))
-        for r in results {
-            ctx.metric("accuracy_\(r.visualTokens)_tokens\(r.name == VQAModel.Reduction.mean.description ? "_mean" : "")", r.accuracy)
+        for (r, v) in zip(results, speeds) {
+            let key = "\(r.visualTokens)_tokens\(r.name == VQAModel.Reduction.mean.description ? "_mean" : "")"
+            ctx.metric("accuracy_" + key, r.accuracy)
+            ctx.metric("training_questions_per_second_" + key, v.trainingQuestionsPerSecond)
         }
     }
 }

@@ -97,6 +97,18 @@ import Testing
         }
     }
 
+    @Test func aResumedSchedulerContinuesWhereItStopped() {
+        let expected = Self.t["lr.cosine"]!.asArray(Double.self)
+        let optimizer = SGD([Tensor.zeros([1]).requiringGrad()], learningRate: 0.5)
+        let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: 5, totalSteps: 20, minLearningRate: 0.01))
+        scheduler.resume(atStep: 12)
+        #expect(scheduler.stepCount == 12)
+        for (i, e) in expected.enumerated().dropFirst(12) {
+            #expect(abs(optimizer.learningRate - e) < 1e-9, "step \(i): \(optimizer.learningRate) vs \(e)")
+            scheduler.step()
+        }
+    }
+
     @Test func gradientClippingMatchesPyTorch() {
         let a = Self.t["clip.a"]!.clone().requiringGrad(), b = Self.t["clip.b"]!.clone().requiringGrad()
         ((a * 3.0).sum() + b.pow(2.0).sum()).backward()

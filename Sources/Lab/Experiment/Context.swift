@@ -59,16 +59,18 @@ public final class Context<C: ExperimentConfig> {
 
     /// Epochs `0..<count`, resuming after the last checkpoint of this step's cache key (a
     /// crashed or killed run continues where it stopped). After every `every` epochs the
-    /// module's and optimizer's state and the epoch are saved; they are restored before the
-    /// first epoch yielded when a checkpoint exists.
-    public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil, every: Int = 1) throws -> [Int] {
+    /// module's and optimizer's state, the scheduler's step count and the epoch are saved;
+    /// they are restored before the first epoch yielded when a checkpoint exists. Pass the
+    /// `scheduler` when there is one: without it a resumed run would restart its warm-up.
+    public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
+                       scheduler: LRScheduler? = nil, every: Int = 1) throws -> [Int] {
         guard let store = environment.checkpoints else { return Array(0..<count) }
         var start = 0
-        if let restored = try store.restore(module: module, optimizer: optimizer) {
+        if let restored = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler) {
             start = restored + 1
             print("[\(step)] resuming after epoch \(restored + 1) from its checkpoint")
         }
-        store.configure(module: module, optimizer: optimizer, every: max(1, every))
+        store.configure(module: module, optimizer: optimizer, scheduler: scheduler, every: max(1, every))
         return Array(start..<max(start, count))
     }
 

@@ -7,18 +7,19 @@ final class CheckpointStore {
     let folder: URL
     private var module: Module?
     private var optimizer: (any Optimizer)?
+    private var scheduler: LRScheduler?
     private var every = 1
 
     init(folder: URL) { self.folder = folder }
 
     var file: URL { folder.appendingPathComponent("checkpoint.safetensors") }
 
-    func configure(module: Module, optimizer: (any Optimizer)?, every: Int) {
-        self.module = module; self.optimizer = optimizer; self.every = every
+    func configure(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?, every: Int) {
+        self.module = module; self.optimizer = optimizer; self.scheduler = scheduler; self.every = every
     }
 
-    /// Loads the last checkpoint into `module` and `optimizer`; returns its epoch, or nil.
-    func restore(module: Module, optimizer: (any Optimizer)?) throws -> Int? {
+    /// Loads the last checkpoint into `module`, `optimizer` and `scheduler`; returns its epoch, or nil.
+    func restore(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?) throws -> Int? {
         guard FileManager.default.fileExists(atPath: file.path) else { return nil }
         let saved = try Safetensors.load(file.path, memoryMapped: false)
         guard let epoch = saved.metadata["epoch"].flatMap(Int.init) else { return nil }
@@ -33,6 +34,9 @@ final class CheckpointStore {
                 .map { (String($0.key.dropFirst(6)), $0.value) })
             try optimizer.loadStateDict(tensors: state, hyperparameters: hyper)
         }
+        if let scheduler, let steps = saved.metadata["scheduler.steps"].flatMap(Int.init) {
+            scheduler.resume(atStep: steps)
+        }
         return epoch
     }
 
@@ -46,6 +50,7 @@ final class CheckpointStore {
             for (k, v) in state { tensors["optim." + k] = v }
             for (k, v) in hyper { metadata["optim." + k] = v }
         }
+        if let scheduler { metadata["scheduler.steps"] = "\(scheduler.stepCount)" }
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         try Safetensors.save(tensors, metadata: metadata, to: file.path)   // temporary file, then rename
     }

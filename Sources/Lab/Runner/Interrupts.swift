@@ -19,7 +19,12 @@ enum Interrupts {
                     try? store.update(run)
                 }
                 FileHandle.standardError.write(Data("\nrun \(runId) interrupted; finished steps are cached\n".utf8))
-                exit(130)
+                // `_exit`, not `exit`: the main thread may be inside libtorch, and `exit` would run
+                // global destructors (fbgemm's code cache, oneDNN's primitives) under it, which
+                // crashed with SIGSEGV after this message. Everything that must survive is
+                // already durable: the store was updated above, cache entries are committed by rename.
+                fflush(nil)
+                _exit(130)
             }
             source.resume()
             sources.append(source)

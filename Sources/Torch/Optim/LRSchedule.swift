@@ -49,6 +49,13 @@ public final class LRScheduler {
         optimizer.learningRate = schedule.learningRate(step: 0, base: baseLearningRate)
     }
 
+    /// Sets the step count, and the optimizer's rate to the schedule's at that step: where a
+    /// training resumed from a checkpoint taken after `steps` steps carries on.
+    public func resume(atStep steps: Int) {
+        stepCount = steps
+        optimizer.learningRate = schedule.learningRate(step: stepCount, base: baseLearningRate)
+    }
+
     /// Advances one step and sets the optimizer's rate for the next.
     public func step() {
         stepCount += 1
