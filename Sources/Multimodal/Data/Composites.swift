@@ -90,9 +90,8 @@ public enum Composites {
                     named = (truth + 1 + uniform(classes - 1)) % classes
                 }
             }
-            let word = classWords[named]
-            let article = "aeiou".contains(word.first ?? "x") ? "an" : "a"
-            return Question(text: "is there \(article) \(word) at the \(positions[position])?",
+            // Captions.fill writes "an" before a vowel ("is there an ankle boot …").
+            return Question(text: Captions.fill("is there a {} at the \(positions[position])?", classWords[named]),
                             answer: named == truth ? yes : no, position: position, kind: .exists)
         }
     }
