@@ -109,7 +109,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         let start = Date()
         var step = 0, last = 0.0
         model.train()
-        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, scheduler: scheduler) {
+        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, scheduler: scheduler, state: &step, &last) {
             let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)            // (N) a new order each epoch
             for b in 0..<perEpoch {
                 let index = order[(b * batch)..<((b + 1) * batch)]
@@ -128,9 +128,9 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
                 }
                 progress.update(step + 1, samplesPerUnit: batch)
             }
-            try ctx.finished(epoch: epoch)
             ctx.log("zero-shot accuracy (1,000 test images)", zeroShotAccuracy(model, data, limit: 1000), step: step)
             model.train()
+            try ctx.finished(epoch: epoch, state: step, last)
         }
         ctx.figure("loss", .lines(series: ["loss"], yLabel: "symmetric InfoNCE", logScale: true))
         ctx.figure("accuracy", .lines(series: ["zero-shot accuracy (1,000 test images)"], yLabel: "accuracy", logScale: false))

@@ -281,7 +281,7 @@ func trainRun<C>(_ ctx: Context<C>, _ config: Config, _ name: String, _ clip: CL
         ctx.log("zero-shot accuracy", accuracy, step: step)
         clip.train()
     }
-    let epochs = try ctx.epochs(epochCount, checkpointing: clip, optimizer)
+    let epochs = try ctx.epochs(epochCount, checkpointing: clip, optimizer, state: &curve, &tailLosses, &seconds)
     // After a resume, bring the schedule to where the checkpoint left it.
     for _ in 0..<((epochs.first ?? 0) * perEpoch) { scheduler.step() }
     if epochs.first == 0 { measure(0) }
@@ -311,7 +311,7 @@ func trainRun<C>(_ ctx: Context<C>, _ config: Config, _ name: String, _ clip: CL
             }
         }
         seconds += Date().timeIntervalSince(start)
-        try ctx.finished(epoch: epoch)
+        try ctx.finished(epoch: epoch, state: curve, tailLosses, seconds)
     }
     let test = embedTest(clip, data)
     let predicted = zeroShotClassify(test.images, withNoGrad { classEmbeddings(clip, data.tokenizer, maxLength: config.maxLength) })

@@ -92,7 +92,7 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
         let epochs = ctx.smoke ? 1 : ctx.config.pretrainEpochs
         let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
         model.train()
-        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer) {
+        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, state: .nothing) {
             let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
             for b in 0..<(n / batch) {
                 let index = order[(b * batch)..<((b + 1) * batch)]
@@ -134,7 +134,7 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
         let probeCount = min(500, data.test.count)
         let probe = data.test[0..<probeCount]
         var last = 0.0
-        for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler) {
+        for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler, state: &last) {
             model.train()
             for s in (r * round)..<((r + 1) * round) {
                 let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: ctx.config.questionsPerImage,
@@ -151,9 +151,9 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
                 }
                 progress.update(s + 1, samplesPerUnit: ctx.config.batchSize * ctx.config.questionsPerImage)
             }
-            try ctx.finished(epoch: r)
             ctx.log("accuracy (first 2,000 test questions)", accuracy(model.predict(probe, tokenizer: data.tokenizer, maxLength: maxLength).answers, probe),
                     step: (r + 1) * round)
+            try ctx.finished(epoch: r, state: last)
         }
         ctx.figure("loss", .lines(series: ["loss"], yLabel: "cross-entropy", logScale: true))
         ctx.figure("accuracy", .lines(series: ["accuracy (first 2,000 test questions)"], yLabel: "accuracy", logScale: false))

@@ -285,7 +285,7 @@ func trainContrastive<C>(_ ctx: Context<C>, _ model: CLIP, _ split: ClassSplit, 
     let progress = ctx.progress("batch", total: schedule.epochs * perEpoch)
     var seconds = 0.0
     var step = 0, last = 0.0
-    for epoch in try ctx.epochs(schedule.epochs, checkpointing: model, optimizer) {
+    for epoch in try ctx.epochs(schedule.epochs, checkpointing: model, optimizer, scheduler: scheduler, state: &step, &last, &seconds) {
         model.train()
         let start = Date()
         let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)            // (N) a new order each epoch
@@ -306,8 +306,8 @@ func trainContrastive<C>(_ ctx: Context<C>, _ model: CLIP, _ split: ClassSplit, 
             progress.update(step + 1, samplesPerUnit: batch)
         }
         seconds += Date().timeIntervalSince(start)
-        try ctx.finished(epoch: epoch)
         ctx.log(monitor.name, monitor.value(), step: step)
+        try ctx.finished(epoch: epoch, state: step, last, seconds)
     }
     let state = optimizer.stateDict().tensors.map(\.value) + model.trainableParameters().compactMap(\.grad)
     return TrainingSummary(finalLoss: last, steps: step + 1, seconds: seconds,

@@ -106,7 +106,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
         let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
         model.train()
         var last = 0.0
-        for epoch in try ctx.epochs(ctx.smoke ? 1 : ctx.config.pretrainEpochs, checkpointing: model, optimizer) {
+        for epoch in try ctx.epochs(ctx.smoke ? 1 : ctx.config.pretrainEpochs, checkpointing: model, optimizer, state: &last) {
             let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
             for b in 0..<(n / batch) {
                 let index = order[(b * batch)..<((b + 1) * batch)]
@@ -116,7 +116,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
                 optimizer.step()
                 if b % 50 == 0 { last = loss.item() }
             }
-            try ctx.finished(epoch: epoch)
+            try ctx.finished(epoch: epoch, state: last)
         }
         return last
     }
@@ -142,7 +142,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
             let progress = ctx.progress("step", total: steps, unit: "step")
             var last = 0.0, seconds = 0.0
             model.train()
-            for r in try ctx.epochs(steps / round, checkpointing: model, optimizer) {
+            for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler, state: &last, &seconds) {
                 for s in (r * round)..<((r + 1) * round) {
                     let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: questions,
                                                 classWords: classWords, seed: ctx.seed &+ UInt64(s))
@@ -160,7 +160,7 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
                     seconds += Date().timeIntervalSince(start)
                     progress.update(s + 1, samplesPerUnit: questions * ctx.config.batchSize)
                 }
-                try ctx.finished(epoch: r)
+                try ctx.finished(epoch: r, state: last, seconds)
             }
             ctx.figure("loss", .lines(series: ["loss"], yLabel: "cross-entropy", logScale: true))
             return TrainingSummary(finalLoss: last, questionsPerSecond: Double(steps * questions * ctx.config.batchSize) / seconds)

@@ -80,7 +80,7 @@ let experiment = Experiment("regularization", config: Config()) { lab in
             let batch = min(ctx.config.batchSize, n)
             let epochs = ctx.smoke ? 2 : ctx.config.epochs
             let optimizer = Adam(model.trainableParameters(), learningRate: ctx.config.learningRate)
-            for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer) {
+            for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, state: .nothing) {
                 model.train()
                 let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
                 for b in 0..<(n / batch) {
@@ -92,12 +92,12 @@ let experiment = Experiment("regularization", config: Config()) { lab in
                     loss.backward()
                     optimizer.step()
                 }
-                try ctx.finished(epoch: epoch)
                 if epoch % 5 == 4 {  // the curves: on the first 2,000 test images, to keep the cost down
                     ctx.log("train accuracy", accuracy(model, data.train.images, data.train.labels), step: epoch + 1)
                     ctx.log("test accuracy (2,000 images)", accuracy(model, data.test.images[0..<min(2000, data.test.count)],
                                                                  data.test.labels[0..<min(2000, data.test.count)]), step: epoch + 1)
                 }
+                try ctx.finished(epoch: epoch)
             }
             ctx.figure("accuracy", .lines(series: ["train accuracy", "test accuracy (2,000 images)"], yLabel: "accuracy", logScale: false))
             return Outcome(dropout: setting.dropout, augment: setting.augment,

@@ -3,6 +3,7 @@
 #include "internal.hpp"
 
 #include <ATen/Parallel.h>
+#include <ATen/CPUGeneratorImpl.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <c10/core/GradMode.h>
@@ -88,6 +89,20 @@ int32_t lt_cuda_device_count(void) {
     } catch (...) { return 0; }
 }
 lt_status lt_manual_seed(uint64_t seed) { LT_GUARD(at::manual_seed(seed)); }
+lt_status lt_cpu_generator_get_state(lt_tensor *out) {
+    LT_GUARD({
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        *out = wrap(at::Tensor(gen.get_state()));
+    });
+}
+lt_status lt_cpu_generator_set_state(lt_tensor state) {
+    LT_GUARD({
+        auto gen = at::detail::getDefaultCPUGenerator();
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(*T(state).unsafeGetTensorImpl());
+    });
+}
 lt_status lt_set_deterministic(int32_t on) {
     LT_GUARD({
         at::globalContext().setDeterministicAlgorithms(on != 0, /*warn_only=*/false);

@@ -43,7 +43,7 @@ struct CacheCommand: ParsableCommand {
 
     struct Gc: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Remove old entries: keep the newest N per step and every entry the latest run of each experiment used.")
+            abstract: "Remove old entries and checkpoints (keep the newest N per step and what the latest run of each experiment used), debris, and old compiled binaries.")
         @Option(name: .customLong("keep-last"), help: "Entries to keep per step.")
         var keepLast: Int = 1
         func run() throws {
@@ -56,16 +56,23 @@ struct CacheCommand: ParsableCommand {
                 }
             }
             let (removed, freed) = try cache.gc(keepLast: keepLast, protecting: protected)
-            print("removed \(removed) entries, freed \(CacheCommand.size(freed))")
+            let lab = projectRoot().appendingPathComponent(".lab")
+            let checkpoints = Checkpoints.gc(root: lab.appendingPathComponent("checkpoints"), cache: cache,
+                                             keepLast: keepLast, protecting: protected)
+            let binaries = ExperimentCompiler.collect(bin: lab.appendingPathComponent("bin"), keepNewest: ExperimentCompiler.binariesKept)
+            print("removed \(removed) entries, \(checkpoints.removed) checkpoints, \(binaries.removed) compiled binaries; freed \(CacheCommand.size(freed + checkpoints.freedBytes + binaries.freedBytes))")
         }
     }
 
     struct Verify: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Check every entry's hashes; evict the corrupt ones.")
+        static let configuration = CommandConfiguration(
+            abstract: "Check every entry's and every idle checkpoint's hashes; remove the corrupt ones.")
         func run() throws {
             let problems = try CacheCommand.open().verifyAll()
-            if problems.isEmpty { print("all entries verified"); return }
+            let checkpoints = Checkpoints.verifyAll(root: projectRoot().appendingPathComponent(".lab/checkpoints"))
+            if problems.isEmpty && checkpoints.isEmpty { print("all entries verified"); return }
             for p in problems { print("evicted \(p.key.prefix(16)): \(p.problem)") }
+            for p in checkpoints { print("removed checkpoint \(p.key.prefix(16)): \(p.problem)") }
             throw ExitCode(1)
         }
     }

@@ -55,6 +55,8 @@ struct ExperimentCompiler {
         try FileManager.default.createDirectory(at: bin, withIntermediateDirectories: true)
         let binary = bin.appendingPathComponent("\(name)-\(digest.prefix(16))")
         if FileManager.default.isExecutableFile(atPath: binary.path) { return binary }
+        // About to add a binary: drop what killed compilations left, and this experiment's oldest builds.
+        Self.collect(bin: bin, keepNewest: Self.binariesKept, only: name)
 
         let temporary = bin.appendingPathComponent(".\(name)-\(getpid()).tmp")
         FileHandle.standardError.write(Data("compiling \(file.lastPathComponent)…\n".utf8))
@@ -71,6 +73,51 @@ struct ExperimentCompiler {
             throw ValidationError("cannot move the compiled binary into \(bin.path): \(String(cString: strerror(errno)))")
         }
         return binary
+    }
+
+    /// Compiled binaries kept per experiment by ``collect(bin:keepNewest:only:)`` (the
+    /// newest by modification time): enough to switch between a few versions of a file.
+    static let binariesKept = 3
+
+    /// Cleans `.lab/bin`: removes temporaries of compilations whose process is gone
+    /// (`.NAME-PID.tmp`, left by a kill during `swiftc`) and, per experiment, all but the
+    /// `keepNewest` newest binaries (`NAME-<hash>`). With `only`, looks at that experiment's
+    /// files alone. A binary that a running experiment executes may be removed: Linux
+    /// keeps its file until the process ends.
+    /// - Returns: how many files were removed and their bytes.
+    @discardableResult
+    static func collect(bin: URL, keepNewest: Int, only: String? = nil) -> (removed: Int, freedBytes: Int64) {
+        let fm = FileManager.default
+        var removed = 0
+        var freed: Int64 = 0
+        var binaries: [String: [(url: URL, modified: Date)]] = [:]
+        func remove(_ url: URL) {
+            let bytes = ((try? fm.attributesOfItem(atPath: url.path))?[.size] as? NSNumber)?.int64Value ?? 0
+            if (try? fm.removeItem(at: url)) != nil { removed += 1; freed += bytes }
+        }
+        for file in (try? fm.contentsOfDirectory(atPath: bin.path)) ?? [] {
+            let url = bin.appendingPathComponent(file)
+            if file.hasPrefix("."), file.hasSuffix(".tmp") {
+                // .NAME-PID.tmp
+                let stem = file.dropFirst().dropLast(4)
+                guard let dash = stem.lastIndex(of: "-"), let pid = Int32(stem[stem.index(after: dash)...]) else { continue }
+                if let only, String(stem[..<dash]) != only { continue }
+                if kill(pid, 0) != 0 && errno == ESRCH { remove(url) }
+                continue
+            }
+            guard let dash = file.lastIndex(of: "-") else { continue }
+            let name = String(file[..<dash]), hash = file[file.index(after: dash)...]
+            guard hash.count == 16, hash.allSatisfy(\.isHexDigit) else { continue }
+            if let only, name != only { continue }
+            let modified = (try? fm.attributesOfItem(atPath: url.path))?[.modificationDate] as? Date ?? .distantPast
+            binaries[name, default: []].append((url, modified))
+        }
+        for (_, builds) in binaries {
+            for build in builds.sorted(by: { ($0.modified, $0.url.path) > ($1.modified, $1.url.path) }).dropFirst(max(0, keepNewest)) {
+                remove(build.url)
+            }
+        }
+        return (removed, freed)
     }
 
     /// swiftc flags to import `Lab` (and what it re-exports) and link `libLab.so`.

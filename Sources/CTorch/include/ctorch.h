@@ -43,6 +43,10 @@ const char *lt_version(void);          // e.g. "2.13.0"
 const char *lt_parallel_info(void);    // at::get_parallel_info()
 int32_t lt_cuda_device_count(void);    // 0 when the build has no CUDA
 lt_status lt_manual_seed(uint64_t seed);
+/// The default CPU generator's full state (a uint8 tensor, as `torch.get_rng_state()`).
+lt_status lt_cpu_generator_get_state(lt_tensor *out);
+/// Restores a state from lt_cpu_generator_get_state (as `torch.set_rng_state(state)`).
+lt_status lt_cpu_generator_set_state(lt_tensor state);
 lt_status lt_set_deterministic(int32_t on);
 int32_t lt_grad_enabled(void);
 void lt_set_grad_enabled(int32_t on);

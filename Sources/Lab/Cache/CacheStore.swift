@@ -186,7 +186,10 @@ public final class CacheStore: @unchecked Sendable {
 
     /// Runs `body` holding the advisory lock of entry `key`, blocking until no other
     /// process or thread holds it. The runner wraps lookup → compute → commit in it so
-    /// that two processes computing the same step do not both do the work.
+    /// that two processes computing the same step do not both do the work: the second
+    /// waits, then finds the first one's entry.
+    /// - Parameter onWait: called once, before blocking, when another holder has the lock
+    ///   (the runner says that it waits, and for what).
     ///
     /// Re-entrant on the calling thread: `commit` and `lookup` inside `body` take the same
     /// lock without deadlocking. Throws, rather than rethrows, because taking the lock can
@@ -194,9 +197,9 @@ public final class CacheStore: @unchecked Sendable {
     /// silently give up the guarantee.
     /// - Throws: ``CacheError/invalidKey(_:)``, ``CacheError/io(operation:path:code:)``, or
     ///   what `body` throws.
-    public func withLock<T>(key: String, _ body: () throws -> T) throws -> T {
+    public func withLock<T>(key: String, onWait: (() -> Void)? = nil, _ body: () throws -> T) throws -> T {
         try Self.validate(key)
-        return try FileLock.withLock(at: lockPath(key), body)
+        return try FileLock.withLock(at: lockPath(key), onWait: onWait, body)
     }
 
     // MARK: - Reading

@@ -18,13 +18,19 @@ import Darwin
 /// acquisition opens its own descriptor and `flock` locks belong to open descriptions.
 enum FileLock {
     /// Runs `body` holding the exclusive lock at `path`, blocking until it is free.
-    static func withLock<T>(at path: String, _ body: () throws -> T) throws -> T {
+    /// `onWait` runs once, before blocking, when another holder has the lock.
+    static func withLock<T>(at path: String, onWait: (() -> Void)? = nil, _ body: () throws -> T) throws -> T {
         let me = pthread_self()
         if Registry.shared.reenter(path, thread: me) {
             defer { Registry.shared.leave(path) }
             return try body()
         }
-        let fd = try acquire(path, blocking: true)!
+        var taken = onWait == nil ? nil : try acquire(path, blocking: false)
+        if taken == nil {
+            onWait?()
+            taken = try acquire(path, blocking: true)
+        }
+        let fd = taken!
         Registry.shared.enter(path, thread: me)
         defer {
             Registry.shared.leave(path)

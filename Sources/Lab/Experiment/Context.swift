@@ -57,23 +57,154 @@ public final class Context<C: ExperimentConfig> {
         Progress(step: step, label: label, total: total, unit: unit)
     }
 
-    /// Epochs `0..<count`, resuming after the last checkpoint of this step's cache key (a
-    /// crashed or killed run continues where it stopped). After every `every` epochs the
-    /// module's and optimizer's state, the scheduler's step count and the epoch are saved;
-    /// they are restored before the first epoch yielded when a checkpoint exists. Pass the
-    /// `scheduler` when there is one: without it a resumed run would restart its warm-up.
+    /// Epochs `0..<count` of a training loop that checkpoints and resumes: a crashed or
+    /// killed run continues after the last finished epoch and ends exactly as an
+    /// uninterrupted run would.
+    ///
+    /// ```swift
+    /// var loss = 0.0                                   // carried across epochs: pass it as state
+    /// for epoch in try ctx.epochs(n, checkpointing: model, optimizer, scheduler: scheduler, state: &loss) {
+    ///     … loss = l.item(); ctx.log("loss", loss, step: epoch)
+    ///     try ctx.finished(epoch: epoch, state: loss)    // last statement of the loop body
+    /// }
+    /// return Summary(loss: loss)
+    /// ```
+    ///
+    /// After every `every` epochs, ``finished(epoch:state:)`` saves the module's and the
+    /// optimizer's state, the scheduler's step, libtorch's generator state (shuffles and
+    /// dropout continue the same stream), what the step has logged so far and `state`. When
+    /// a checkpoint exists, this call restores all of it, sets `state` to the saved value and
+    /// returns the epochs still to run (none when the kill came after the last one).
+    ///
+    /// Every value the body keeps across epochs (a last loss, a step counter, a best score)
+    /// must live in `state`: a local outside it keeps its initial value after a resume. Use
+    /// a small `Codable` struct for several values (it may hold tensors), or the two-value
+    /// form ``epochs(_:checkpointing:_:scheduler:every:state:_:)``. Call
+    /// ``finished(epoch:state:)`` as the loop body's last statement: what the body does after
+    /// it in that epoch is not in the checkpoint. Pass the `scheduler` when there is one.
+    ///
+    /// A checkpoint that does not match its manifest (size, SHA-256) or cannot be read is
+    /// discarded with a warning, and the step starts over.
+    /// - Parameters:
+    ///   - count: the number of epochs.
+    ///   - module: the network being trained.
+    ///   - optimizer: its optimizer, if any.
+    ///   - scheduler: its learning-rate scheduler, if any.
+    ///   - every: checkpoint after every `every` epochs (epochs after the last one are re-run).
+    ///   - state: the values the body carries across epochs; replaced by the saved value on a resume.
+    /// - Returns: the epochs to run, in order.
+    /// - Throws: ``CheckpointError`` when a checkpoint matches its manifest but cannot be
+    ///   applied (it is then removed), or a decoding error for a damaged saved state.
+    public func epochs<S: Codable>(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
+                                   scheduler: LRScheduler? = nil, every: Int = 1, state: inout S) throws -> [Int] {
+        guard let store = environment.checkpoints else { return Array(0..<count) }
+        let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
+        if let saved { state = try store.decodeState(S.self, from: saved) }
+        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+                     every: every, expectsState: true)
+    }
+
+    /// ``epochs(_:checkpointing:_:scheduler:every:state:)`` for a loop that carries two values
+    /// across epochs (say a step counter and the last loss); save them with
+    /// ``finished(epoch:state:_:)``.
+    public func epochs<A: Codable, B: Codable>(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
+                                               scheduler: LRScheduler? = nil, every: Int = 1,
+                                               state a: inout A, _ b: inout B) throws -> [Int] {
+        var pair = StatePair(a: a, b: b)
+        let result = try epochs(count, checkpointing: module, optimizer, scheduler: scheduler, every: every, state: &pair)
+        a = pair.a
+        b = pair.b
+        return result
+    }
+
+    /// ``epochs(_:checkpointing:_:scheduler:every:state:)`` for a loop that carries three
+    /// values; save them with ``finished(epoch:state:_:_:)``.
+    public func epochs<A: Codable, B: Codable, D: Codable>(_ count: Int, checkpointing module: Module,
+                                                           _ optimizer: (any Optimizer)? = nil, scheduler: LRScheduler? = nil,
+                                                           every: Int = 1, state a: inout A, _ b: inout B, _ d: inout D) throws -> [Int] {
+        var triple = StatePair(a: StatePair(a: a, b: b), b: d)
+        let result = try epochs(count, checkpointing: module, optimizer, scheduler: scheduler, every: every, state: &triple)
+        a = triple.a.a
+        b = triple.a.b
+        d = triple.b
+        return result
+    }
+
+    /// ``epochs(_:checkpointing:_:scheduler:every:state:)`` for a loop whose body keeps
+    /// nothing across epochs but what is checkpointed anyway (module, optimizer, scheduler,
+    /// generator, what it logged): `state: .nothing` says so. Mark its epochs with
+    /// ``finished(epoch:)``.
+    public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
+                       scheduler: LRScheduler? = nil, every: Int = 1, state: LoopState) throws -> [Int] {
+        guard let store = environment.checkpoints else { return Array(0..<count) }
+        let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
+        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+                     every: every, expectsState: false, declared: true)
+    }
+
+    /// Deprecated: say what the loop carries across epochs. A value kept in a local
+    /// (`var loss = 0.0 … return Summary(loss: loss)`) keeps its initial value after a
+    /// resume; pass it with ``epochs(_:checkpointing:_:scheduler:every:state:)``, or write
+    /// `state: .nothing` when there is none.
+    @available(*, deprecated, message: "values kept in locals across epochs are lost on a resume: pass them as ctx.epochs(…, state: &value) and save them with ctx.finished(epoch:state:), or write state: .nothing")
     public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
                        scheduler: LRScheduler? = nil, every: Int = 1) throws -> [Int] {
         guard let store = environment.checkpoints else { return Array(0..<count) }
-        var start = 0
-        if let restored = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler) {
-            start = restored + 1
-            print("[\(step)] resuming after epoch \(restored + 1) from its checkpoint")
-        }
-        store.configure(module: module, optimizer: optimizer, scheduler: scheduler, every: max(1, every))
-        return Array(start..<max(start, count))
+        let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
+        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+                     every: every, expectsState: false, declared: false)
     }
 
-    /// Marks `epoch` done: saves a checkpoint when one is due (see ``epochs(_:checkpointing:_:every:)``).
-    public func finished(epoch: Int) throws { try environment.checkpoints?.epochDone(epoch) }
+    private func start(_ store: CheckpointStore, _ saved: CheckpointStore.Saved?, count: Int, module: Module,
+                       optimizer: (any Optimizer)?, scheduler: LRScheduler?, every: Int, expectsState: Bool,
+                       declared: Bool = true) -> [Int] {
+        var first = 0
+        if let saved {
+            first = saved.epoch + 1
+            print("[\(step)] resuming after epoch \(first) from its checkpoint")
+            if !declared {
+                print("[\(step)] note: this loop passes no state to ctx.epochs: values its body keeps across epochs start over (pass them as state:)")
+            }
+        }
+        store.configure(module: module, optimizer: optimizer, scheduler: scheduler, every: max(1, every), expectsState: expectsState)
+        return Array(first..<max(first, count))
+    }
+
+    /// Marks `epoch` done, saving a checkpoint with the loop's `state` when one is due (see
+    /// ``epochs(_:checkpointing:_:scheduler:every:state:)``). Call it last in the loop body.
+    /// - Throws: ``CheckpointError`` when the loop was started without a state or outside
+    ///   `ctx.epochs`; an I/O error when the checkpoint cannot be written.
+    public func finished<S: Codable>(epoch: Int, state: S) throws {
+        guard let store = environment.checkpoints else { return }
+        try store.epochDone(epoch, state: try CheckpointStore.encode(state: state))
+    }
+
+    /// Marks `epoch` done for the two-value form of ``epochs(_:checkpointing:_:scheduler:every:state:_:)``.
+    public func finished<A: Codable, B: Codable>(epoch: Int, state a: A, _ b: B) throws {
+        try finished(epoch: epoch, state: StatePair(a: a, b: b))
+    }
+
+    /// Marks `epoch` done for the three-value form of ``epochs(_:checkpointing:_:scheduler:every:state:_:_:)``.
+    public func finished<A: Codable, B: Codable, D: Codable>(epoch: Int, state a: A, _ b: B, _ d: D) throws {
+        try finished(epoch: epoch, state: StatePair(a: StatePair(a: a, b: b), b: d))
+    }
+
+    /// Marks `epoch` done in a loop started with `state: .nothing`, saving a checkpoint when
+    /// one is due. Call it last in the loop body.
+    /// - Throws: ``CheckpointError/stateMissing(step:)`` when the loop was started with a state.
+    public func finished(epoch: Int) throws { try environment.checkpoints?.epochDone(epoch, state: nil) }
+}
+
+/// What a training loop carries across epochs besides its checkpointed objects: with
+/// `state: .nothing`, nothing (``Context/epochs(_:checkpointing:_:scheduler:every:state:)``
+/// takes the values otherwise).
+public enum LoopState: Sendable {
+    /// The body keeps no value across epochs.
+    case nothing
+}
+
+/// Two loop-state values saved together.
+struct StatePair<A: Codable, B: Codable>: Codable {
+    var a: A
+    var b: B
 }

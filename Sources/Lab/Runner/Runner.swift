@@ -31,9 +31,12 @@ final class Runner<C: ExperimentConfig> {
     let labFolder: URL
     let store: RunStore
     let cache: CacheStore
-    private var values: [Int: Any] = [:]
-    private var hits: [Int: URL] = [:]
-    private var keys: [Int: CacheKey] = [:]
+    var values: [Int: Any] = [:]
+    var hits: [Int: URL] = [:]
+    var keys: [Int: CacheKey] = [:]
+    /// This run's id and metric logger, once it is recorded (for steps recomputed on demand).
+    var runId = ""
+    var logger: MetricLogger?
 
     init(experiment: Experiment<C>, options: RunOptions, fingerprint: String?) throws {
         self.experiment = experiment
@@ -102,6 +105,8 @@ final class Runner<C: ExperimentConfig> {
             environment: environmentJSON(), config: (try? config.jsonText()) ?? "{}",
             rootSeed: Int64(bitPattern: options.seed), smoke: options.smoke,
             pid: getpid(), hostname: ProcessInfo.processInfo.hostName)
+        // Crashes of earlier runs in this folder (a Swift trap in a step): record them first.
+        CrashReports.collect(store: store, folder: labFolder.appendingPathComponent("crashes"))
         let previous = (try? store.runs(experiment: experiment.name, limit: 1))?.first
         do { try store.insert(record) } catch {
             FileHandle.standardError.write(Data("error: cannot record the run in \(labFolder.path)/lab.sqlite: \(error)\n".utf8))
@@ -110,6 +115,9 @@ final class Runner<C: ExperimentConfig> {
         try? store.saveSource(runId: runId, path: experiment.file, text: source.lines.joined(separator: "\n"))
         let logger = MetricLogger(store: store, runId: runId)
         Interrupts.install(store: store, runId: runId, logger: logger)
+        CrashReports.install(runId: runId, folder: labFolder.appendingPathComponent("crashes"))
+        self.runId = runId
+        self.logger = logger
 
         let commit = git.map { ($0.commit.map { String($0.prefix(10)) } ?? "no commit") + ($0.isDirty ? ", dirty" : "") } ?? "no git"
         print("run \(runId)  \(experiment.name)  (\(commit))\(options.smoke ? "  smoke" : "")")
@@ -118,44 +126,19 @@ final class Runner<C: ExperimentConfig> {
 
         var failed = false
         for node in experiment.nodes {
-            let key = keys[node.index]!
-            let started = Date()
-            var step = StepRecord(runId: runId, name: node.name, kind: node.kind.rawValue, key: key.hex, cacheHit: false,
-                                  status: "succeeded", seconds: 0, keyParts: keyPartsJSON(key), sourceLine: node.line)
             if failed {
-                step.status = "not run"
+                let key = keys[node.index]!
+                let step = StepRecord(runId: runId, name: node.name, kind: node.kind.rawValue, key: key.hex, cacheHit: false,
+                                      status: "not run", seconds: 0, keyParts: keyPartsJSON(key), sourceLine: node.line)
                 try? store.record(step)
                 continue
             }
-            let lookup = options.noCache ? CacheStore.Lookup.miss : cache.lookup(key: key.hex)
-            if case .corrupt(let reason) = lookup {
-                print("  ! \(pad(node.name))  cache entry corrupt (\(reason)): evicted, recomputing")
-            }
-            if case .hit(let folder) = lookup {
-                hits[node.index] = folder
-                step.cacheHit = true
-                restoreRecording(from: folder, step: node.name, runId: runId, logger: logger)
-                step.seconds = Date().timeIntervalSince(started)
-                try? store.record(step)
-                print(String(format: "  ✓ %@  cached", pad(node.name)))
-                continue
-            }
-            do {
-                try execute(node, key: key, runId: runId, logger: logger)
-                step.seconds = Date().timeIntervalSince(started)
-                try? store.record(step)
-                print(String(format: "  ✓ %@  %.2f s", pad(node.name), step.seconds))
-            } catch {
+            if let failure = runStep(node, runId: runId, logger: logger) {
                 failed = true
-                step.status = "failed"
-                step.seconds = Date().timeIntervalSince(started)
-                try? store.record(step)
-                let location = "\((node.file as NSString).lastPathComponent):\(node.line)"
                 record.status = .failed
-                record.failedStep = node.name
-                record.error = "\(error)"
-                record.errorLocation = location
-                print("  ✗ \(pad(node.name))  failed at \(location): \(error)")
+                record.failedStep = failure.step
+                record.error = failure.message
+                record.errorLocation = failure.location
             }
         }
         try? logger.close()
@@ -183,13 +166,35 @@ final class Runner<C: ExperimentConfig> {
     }
 
     /// The value of a step's output: computed this run, or loaded from its cache entry on first use.
+    ///
+    /// An entry that matched its manifest but does not decode (written by a buggy Lab, or a
+    /// consistent edit of its files) is the producing step's fault, not the consumer's: it is
+    /// evicted and that step recomputed here; if the recomputation fails, the failure is the
+    /// producer's (``UpstreamFailure``).
     func value(of index: Int) throws -> Any {
         if let v = values[index] { return v }
         let node = experiment.nodes[index]
         guard let folder = hits[index] else { fatalError("step '\(node.name)' has neither run nor a cache entry") }
-        let v = try withError { try node.load(folder, environment(for: node, recorder: nil)) }
-        values[index] = v
-        return v
+        do {
+            let v = try withError { try node.load(folder, environment(for: node, recorder: nil)) }
+            values[index] = v
+            return v
+        } catch {
+            hits[index] = nil
+            let key = keys[index]!
+            print("  ! \(pad(node.name))  cache entry cannot be decoded (\(error)): evicted, recomputing")
+            do {
+                try cache.withLock(key: key.hex) {
+                    try? cache.remove(key: key.hex)
+                    try executeRecorded(node, key: key, streamLogs: false)   // its series came from the entry already
+                }
+            } catch let failure as UpstreamFailure {
+                throw failure
+            } catch {
+                throw UpstreamFailure(node: node, error: error)
+            }
+            return values[index]!
+        }
     }
 
     func environment(for node: Node, recorder: StepRecorder?, checkpoints: CheckpointStore? = nil) -> StepEnvironment {
@@ -199,14 +204,20 @@ final class Runner<C: ExperimentConfig> {
                         checkpoints: checkpoints)
     }
 
-    func execute(_ node: Node, key: CacheKey, runId: String, logger: MetricLogger) throws {
+    func execute(_ node: Node, key: CacheKey, runId: String, logger: MetricLogger, streamLogs: Bool = true) throws {
         let staged = try cache.stage()
         let recorder = StepRecorder(artifactFolder: staged) { name, x, value in
-            try? logger.log(step: node.name, name: name, x: Int64(x), value: value)
+            if streamLogs { try? logger.log(step: node.name, name: name, x: Int64(x), value: value) }
         }
+        // The checkpoint is this run's while the step computes (see CheckpointStore).
         let checkpoints = node.kind == .train
-            ? CheckpointStore(folder: labFolder.appendingPathComponent("checkpoints").appendingPathComponent(key.hex)) : nil
+            ? CheckpointStore(root: labFolder.appendingPathComponent("checkpoints"), key: key.hex, step: node.name,
+                              experiment: experiment.name, recorder: recorder) : nil
+        try checkpoints?.lock()
+        defer { checkpoints?.unlock() }
         let inputs = try node.inputs.map { try value(of: $0) }
+        CrashReports.enter(step: node.name, location: location(of: node))
+        defer { CrashReports.leave() }
         let env = environment(for: node, recorder: recorder, checkpoints: checkpoints)
         let output = try withError { () -> Any in
             manualSeed(env.seed)
@@ -230,18 +241,21 @@ final class Runner<C: ExperimentConfig> {
                          meta: ["kind": node.kind.rawValue])
         for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: node.name, name: name, value: value) }
         saveItems(recording.items, runId: runId, step: node.name)
-        checkpoints?.remove()
+        checkpoints?.finish()
     }
 
-    /// Copies a cached step's logged series and metrics into this run's records.
-    func restoreRecording(from folder: URL, step: String, runId: String, logger: MetricLogger) {
+    /// Copies a cached step's logged series and metrics into this run's records. Returns
+    /// false, recording nothing, when the entry's `recording.json` cannot be decoded.
+    @discardableResult
+    func restoreRecording(from folder: URL, step: String, runId: String, logger: MetricLogger) -> Bool {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("recording.json")),
-              let recording = try? JSONDecoder().decode(StepRecording.self, from: data) else { return }
+              let recording = try? JSONDecoder().decode(StepRecording.self, from: data) else { return false }
         for (name, points) in recording.series {
             for p in points { try? logger.log(step: step, name: name, x: Int64(p.x), value: p.value) }
         }
         for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: step, name: name, value: value) }
         saveItems(recording.items, runId: runId, step: step)
+        return true
     }
 
     func saveItems(_ items: [ReportItem], runId: String, step: String) {

@@ -38,6 +38,23 @@ public enum Runtime {
     /// Makes libtorch pick deterministic algorithms (errors where an op has none),
     /// as `torch.use_deterministic_algorithms(True)`.
     public static func setDeterministic(_ on: Bool) { statusCall(lt_set_deterministic(on ? 1 : 0)) }
+
+    /// The full state of libtorch's default CPU generator, as `torch.get_rng_state()`: a
+    /// 1-D `uint8` tensor (5,056 bytes for libtorch 2.x's Mersenne Twister plus its cached
+    /// normal sample). Saved with a checkpoint, it lets a resumed run draw exactly what an
+    /// uninterrupted one would (`randperm`, dropout masks, `randn`).
+    public static func generatorState() -> Tensor {
+        ensureConfigured()
+        return tensorCall { lt_cpu_generator_get_state($0) }
+    }
+
+    /// Restores a state from ``generatorState()``, as `torch.set_rng_state(state)`.
+    /// - Throws: ``TorchError/operation(_:)`` when `state` is not such a tensor (wrong
+    ///   dtype or size: libtorch's message says which).
+    public static func setGeneratorState(_ state: Tensor) throws {
+        ensureConfigured()
+        try withError { statusCall(lt_cpu_generator_set_state(state.contiguous().handle)) }
+    }
 }
 
 /// Seeds libtorch's global generator, as `torch.manual_seed(seed)`: the same seed

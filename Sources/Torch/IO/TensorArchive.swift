@@ -12,13 +12,19 @@ import Foundation
 /// let json = try encoder.encode(value)          // archive.tensors now holds the tensors
 /// ```
 public final class TensorArchive: @unchecked Sendable {
-    /// The tensors by reference name ("t0", "t1", …).
+    /// The tensors by reference name (their coding path, e.g. "value.weights.0.bias").
     public private(set) var tensors: [String: Tensor]
 
     public init(tensors: [String: Tensor] = [:]) { self.tensors = tensors }
 
-    func add(_ tensor: Tensor) -> String {
-        let name = "t\(tensors.count)"
+    /// Adds `tensor` under a name made from where it sits in the encoded value (its coding
+    /// path, e.g. `value.weights.layers.0.bias`), so the same value always gives the same
+    /// names, whatever order its dictionaries are visited in. Two paths that join to the
+    /// same text (a key holding a dot) get `#2`, `#3`, … in encoding order.
+    func add(_ tensor: Tensor, at path: [any CodingKey]) -> String {
+        let base = path.isEmpty ? "tensor" : path.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+        var name = base, n = 1
+        while tensors[name] != nil { n += 1; name = "\(base)#\(n)" }
         tensors[name] = tensor
         return name
     }
@@ -40,7 +46,7 @@ extension Tensor: Codable {
                 debugDescription: "a Tensor can only be encoded with a TensorArchive in the encoder's userInfo[.tensorArchive]"))
         }
         var container = encoder.container(keyedBy: Keys.self)
-        try container.encode(archive.add(detached()), forKey: .tensor)
+        try container.encode(archive.add(detached(), at: encoder.codingPath), forKey: .tensor)
     }
 
     public convenience init(from decoder: any Decoder) throws {

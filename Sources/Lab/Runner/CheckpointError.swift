@@ -1,0 +1,31 @@
+import Foundation
+
+/// Why a training step's checkpointing failed. Each message names the step, what is wrong
+/// and what to do.
+public enum CheckpointError: Error, CustomStringConvertible, Equatable {
+    /// The loop was started with `ctx.epochs(…, state: &value)` but `ctx.finished(epoch:)` got no state.
+    case stateMissing(step: String)
+    /// `ctx.finished(epoch:state:)` got a state, but the loop was started without one.
+    case stateUnexpected(step: String)
+    /// `ctx.finished(epoch:)` was called before `ctx.epochs(_:checkpointing:…)`.
+    case finishedWithoutEpochs(step: String)
+    /// A verified checkpoint holds no body state although the loop passes one.
+    case stateMissingInCheckpoint(step: String)
+    /// A checkpoint matched its manifest but could not be applied; it has been removed.
+    case unusable(step: String, file: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case let .stateMissing(step):
+            return "step '\(step)': the loop passes a state to ctx.epochs(…, state: &value), so ctx.finished(epoch:) must save it: call ctx.finished(epoch: epoch, state: value)."
+        case let .stateUnexpected(step):
+            return "step '\(step)': ctx.finished(epoch:state:) got a state, but ctx.epochs was called without one: pass the same value as ctx.epochs(…, state: &value)."
+        case let .finishedWithoutEpochs(step):
+            return "step '\(step)': ctx.finished(epoch:) was called outside a ctx.epochs(_:checkpointing:…) loop: start the loop with ctx.epochs first."
+        case let .stateMissingInCheckpoint(step):
+            return "step '\(step)': its checkpoint holds no loop state: remove .lab/checkpoints/ for this step and run again."
+        case let .unusable(step, file, reason):
+            return "step '\(step)': checkpoint '\(file)' could not be loaded (\(reason)); it has been removed, run again to start the step over."
+        }
+    }
+}
