@@ -22,14 +22,14 @@ let experiment = Experiment("slow", config: Config()) { lab in
     let model = lab.train("fit", data, model: { _ in Linear(4, 1) }) { ctx, model, data in
         let optimizer = SGD(model.trainableParameters(), learningRate: 0.05)
         var loss = 0.0
-        for epoch in try ctx.epochs(ctx.config.epochs, checkpointing: model, optimizer) {
+        for epoch in try ctx.epochs(ctx.config.epochs, checkpointing: model, optimizer, state: &loss) {
             let l = F.mseLoss(model(data.x), data.y)
             optimizer.zeroGrad()
             l.backward()
             optimizer.step()
             loss = l.item()
             ctx.log("loss", loss, step: epoch)
-            try ctx.finished(epoch: epoch)
+            try ctx.finished(epoch: epoch, state: loss)
             print("epoch \\(epoch) done")
             fflush(stdout)
             Thread.sleep(forTimeInterval: ctx.config.pause)
