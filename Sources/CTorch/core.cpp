@@ -4,6 +4,7 @@
 
 #include <ATen/Parallel.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <mutex>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <ATen/core/stack.h>
 #include <c10/core/GradMode.h>
@@ -91,16 +92,16 @@ int32_t lt_cuda_device_count(void) {
 lt_status lt_manual_seed(uint64_t seed) { LT_GUARD(at::manual_seed(seed)); }
 lt_status lt_cpu_generator_get_state(lt_tensor *out) {
     LT_GUARD({
-        auto gen = at::detail::getDefaultCPUGenerator();
+        at::Generator gen = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(gen.mutex());
-        *out = wrap(at::Tensor(gen.get_state()));
+        *out = wrap(gen.get_state());
     });
 }
 lt_status lt_cpu_generator_set_state(lt_tensor state) {
     LT_GUARD({
-        auto gen = at::detail::getDefaultCPUGenerator();
+        at::Generator gen = at::detail::getDefaultCPUGenerator();
         std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(*T(state).unsafeGetTensorImpl());
+        gen.set_state(T(state));
     });
 }
 lt_status lt_set_deterministic(int32_t on) {

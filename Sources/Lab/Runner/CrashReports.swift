@@ -38,6 +38,9 @@ enum CrashReports {
     /// memory, so the handler indexes it without touching a Swift collection.
     nonisolated(unsafe) private static var reasons: UnsafeMutablePointer<UnsafeMutablePointer<CChar>?>?
     nonisolated(unsafe) private static var reasonLengths: UnsafeMutablePointer<Int>?
+    /// The handlers installed before ours (the Swift runtime's backtracer), by signal number:
+    /// a crash outside any step goes to them as before.
+    nonisolated(unsafe) private static var previous: UnsafeMutablePointer<sigaction>?
     nonisolated(unsafe) private static var armed: Int32 = 0
     nonisolated(unsafe) private static var runId = ""
 
@@ -67,12 +70,15 @@ enum CrashReports {
         stack.ss_size = altSize
         stack.ss_flags = 0
         sigaltstack(&stack, nil)
+        let saved = UnsafeMutablePointer<sigaction>.allocate(capacity: 64)
+        saved.initialize(repeating: sigaction(), count: 64)
+        previous = saved
         for signal in signals {
             var action = sigaction()
             action.__sigaction_handler.sa_handler = { number in CrashReports.handle(number) }
-            action.sa_flags = SA_ONSTACK | SA_RESETHAND
+            action.sa_flags = Int32(truncatingIfNeeded: SA_ONSTACK)   // the handler restores the default itself
             sigemptyset(&action.sa_mask)
-            sigaction(signal.number, &action, nil)
+            sigaction(signal.number, &action, saved + Int(signal.number))
         }
     }
 
@@ -99,7 +105,14 @@ enum CrashReports {
 
     /// The signal handler: only async-signal-safe calls (`write`, `open`, `close`, `signal`, `raise`).
     private static func handle(_ number: Int32) {
-        if armed == 1, let message, let record, let path, let reasons, let reasonLengths, number > 0, number < 64 {
+        guard number > 0, number < 64 else { signal(number, SIG_DFL); raise(number); return }
+        if armed == 0, let previous {
+            // Not inside a step: what would have happened without us (the runtime's report).
+            sigaction(number, previous + Int(number), nil)
+            raise(number)
+            return
+        }
+        if let message, let record, let path, let reasons, let reasonLengths {
             let reason = reasons[Int(number)], length = reasonLengths[Int(number)]
             _ = write(STDERR_FILENO, message, messageLength)
             if let reason { _ = write(STDERR_FILENO, reason, length) }
