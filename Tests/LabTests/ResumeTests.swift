@@ -10,8 +10,11 @@ import Lab
 
 struct Config: ExperimentConfig {
     var epochs = 5
-    var pause = 0.3
 }
+
+// Set by the tests that kill a run after an epoch: its sleep is where the kill lands. Not
+// in the config, so that it does not change the step's key.
+let pause = Double(ProcessInfo.processInfo.environment["RESUME_TEST_PAUSE"] ?? "") ?? 0
 
 struct Points: Codable { var x: Tensor; var y: Tensor }
 struct Summary: Codable { var loss: Double; var draws: Double }
@@ -47,7 +50,7 @@ let experiment = Experiment("resume", config: Config()) { lab in
             try ctx.finished(epoch: epoch, state: loss, draws)
             print("epoch \\(epoch) done")
             fflush(stdout)
-            Thread.sleep(forTimeInterval: ctx.config.pause)
+            Thread.sleep(forTimeInterval: pause)
         }
         return Summary(loss: loss, draws: draws)
     }
@@ -64,7 +67,7 @@ Lab.main(experiment)
 @Suite(.serialized) struct ResumeTests {
     /// Starts `lab run resume.swift`, waits for `marker`, SIGKILLs it; returns its output.
     func kill(_ box: Sandbox, at marker: String, arguments: [String] = []) throws -> String {
-        let (process, pipe) = try box.start(Sandbox.lab, ["run", "resume.swift"] + arguments)
+        let (process, pipe) = try box.start(Sandbox.lab, ["run", "resume.swift"] + arguments, environment: ["RESUME_TEST_PAUSE": "60"])
         var output = ""
         let handle = pipe.fileHandleForReading
         let deadline = Date().addingTimeInterval(240)
@@ -153,7 +156,7 @@ Lab.main(experiment)
         let referenceMetrics = try metrics(box, reference.runId)
         try clearCaches(box)
 
-        let first = try box.start(Sandbox.lab, ["run", "resume.swift"])
+        let first = try box.start(Sandbox.lab, ["run", "resume.swift"], environment: ["RESUME_TEST_PAUSE": "1"])
         var early = ""
         while !early.contains("epoch 1 done") {
             let chunk = first.1.fileHandleForReading.availableData

@@ -42,7 +42,7 @@ extension Runner {
                         print(String(format: "  ✓ %@  cached", pad(node.name)))
                         return
                     }
-                    try? cache.remove(key: key.hex)
+                    _ = try? cache.remove(key: key.hex)
                     print("  ! \(pad(node.name))  cache entry corrupt (recording.json: cannot be decoded): evicted, recomputing")
                 }
                 step.status = "running"   // what a crash leaves behind: the step it happened in

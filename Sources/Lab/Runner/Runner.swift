@@ -185,7 +185,7 @@ final class Runner<C: ExperimentConfig> {
             print("  ! \(pad(node.name))  cache entry cannot be decoded (\(error)): evicted, recomputing")
             do {
                 try cache.withLock(key: key.hex) {
-                    try? cache.remove(key: key.hex)
+                    _ = try? cache.remove(key: key.hex)
                     try executeRecorded(node, key: key, streamLogs: false)   // its series came from the entry already
                 }
             } catch let failure as UpstreamFailure {

@@ -53,7 +53,8 @@ public enum Runtime {
     ///   dtype or size: libtorch's message says which).
     public static func setGeneratorState(_ state: Tensor) throws {
         ensureConfigured()
-        try withError { statusCall(lt_cpu_generator_set_state(state.contiguous().handle)) }
+        let contiguous = state.contiguous()
+        try withError { withExtendedLifetime(contiguous) { statusCall(lt_cpu_generator_set_state(contiguous.handle)) } }
     }
 }
 
