@@ -12,9 +12,11 @@ struct Config: ExperimentConfig {
     var epochs = 5
 }
 
-// Set by the tests that kill a run after an epoch: its sleep is where the kill lands. Not
-// in the config, so that it does not change the step's key.
-let pause = Double(ProcessInfo.processInfo.environment["RESUME_TEST_PAUSE"] ?? "") ?? 0
+// Set by the tests, not in the config (so the step's key stays the same): a pause after
+// every epoch, and a long sleep after one epoch, where a kill lands.
+let environment = ProcessInfo.processInfo.environment
+let pause = Double(environment["RESUME_TEST_PAUSE"] ?? "") ?? 0
+let stopAfter = Int(environment["RESUME_TEST_STOP_AFTER"] ?? "") ?? -1
 
 struct Points: Codable { var x: Tensor; var y: Tensor }
 struct Summary: Codable { var loss: Double; var draws: Double }
@@ -50,7 +52,7 @@ let experiment = Experiment("resume", config: Config()) { lab in
             try ctx.finished(epoch: epoch, state: loss, draws)
             print("epoch \\(epoch) done")
             fflush(stdout)
-            Thread.sleep(forTimeInterval: pause)
+            Thread.sleep(forTimeInterval: epoch == stopAfter ? 120 : pause)
         }
         return Summary(loss: loss, draws: draws)
     }
@@ -65,9 +67,10 @@ Lab.main(experiment)
 """
 
 @Suite(.serialized) struct ResumeTests {
-    /// Starts `lab run resume.swift`, waits for `marker`, SIGKILLs it; returns its output.
-    func kill(_ box: Sandbox, at marker: String, arguments: [String] = []) throws -> String {
-        let (process, pipe) = try box.start(Sandbox.lab, ["run", "resume.swift"] + arguments, environment: ["RESUME_TEST_PAUSE": "60"])
+    /// Starts `lab run resume.swift`, waits until `epoch` is done, SIGKILLs it; returns its output.
+    func kill(_ box: Sandbox, afterEpoch epoch: Int) throws -> String {
+        let marker = "epoch \(epoch) done"
+        let (process, pipe) = try box.start(Sandbox.lab, ["run", "resume.swift"], environment: ["RESUME_TEST_STOP_AFTER": "\(epoch)"])
         var output = ""
         let handle = pipe.fileHandleForReading
         let deadline = Date().addingTimeInterval(240)
@@ -137,7 +140,7 @@ Lab.main(experiment)
 
         for k in 0..<5 {
             try clearCaches(box)
-            _ = try kill(box, at: "epoch \(k) done")
+            _ = try kill(box, afterEpoch: k)
             let resumed = try box.lab("run", "resume.swift")
             #expect(resumed.status == 0, "\(resumed.output)")
             #expect(resumed.output.contains("[fit] resuming after epoch \(k + 1) from its checkpoint"), "kill after epoch \(k): \(resumed.output)")
@@ -183,7 +186,7 @@ Lab.main(experiment)
         let reference = try box.lab("run", "resume.swift")
         let referenceMetrics = try metrics(box, reference.runId)
         try clearCaches(box)
-        _ = try kill(box, at: "epoch 2 done")
+        _ = try kill(box, afterEpoch: 2)
 
         let checkpoints = box.root.appendingPathComponent(".lab/checkpoints")
         let key = try FileManager.default.contentsOfDirectory(atPath: checkpoints.path).first { !$0.hasSuffix(".lock") }!
@@ -196,7 +199,7 @@ Lab.main(experiment)
         let verify = try box.lab("cache", "verify")
         #expect(verify.status == 1 && verify.output.contains("removed checkpoint \(key.prefix(16)): \(file): SHA-256"), "\(verify.output)")
 
-        _ = try kill(box, at: "epoch 2 done")
+        _ = try kill(box, afterEpoch: 2)
         var again = try Data(contentsOf: folder.appendingPathComponent("epoch-2.safetensors"))
         again.removeLast(again.count / 2)           // truncated
         try again.write(to: folder.appendingPathComponent("epoch-2.safetensors"))
