@@ -39,6 +39,18 @@ struct SanitizerTests {
         #expect(!html.lowercased().contains("javascript:"), "\(html)")
     }
 
+    @Test func pageWithEveryPayloadHasNoTidyErrors() throws {
+        var doc = Fixtures.document()
+        doc.preamble = HostileProse.payloads().joined(separator: "\n\n")
+        doc.steps[1].prose = HostileProse.payloads().joined(separator: "\n")
+        try expectTidyClean(HTMLRenderer.render(doc))
+    }
+
+    @Test func unmatchedEndTagsCostNoSearch() {
+        let html = String(repeating: "<b>", count: 20_000) + String(repeating: "</i>", count: 20_000)
+        #expect(HTMLSanitizer.sanitize(html) == String(repeating: "<b>", count: 20_000) + String(repeating: "</b>", count: 20_000))
+    }
+
     @Test(arguments: [
         // D22: the quote is an attribute name to the browser, and so it is here.
         ("<img src=x onerror=alert(1) \"a>", "<img src=\"x\">"),

@@ -23,6 +23,7 @@ enum HTMLSanitizer {
         var tokenizer = HTMLTokenizer(html)
         var out = ""
         var open: [String] = []
+        var openCount: [String: Int] = [:]   // so an end tag that closes nothing costs no search
         var skipping: (element: String, depth: Int)?
         while let token = tokenizer.next() {
             if let skip = skipping {
@@ -52,10 +53,16 @@ enum HTMLSanitizer {
                     continue
                 }
                 out += "<" + name + allowedAttributes(of: name, attributes) + ">"
-                if !voidElements.contains(name) { open.append(name) }
+                if !voidElements.contains(name) {
+                    open.append(name)
+                    openCount[name, default: 0] += 1
+                }
             case .endTag(let name):
-                guard !voidElements.contains(name), let index = open.lastIndex(of: name) else { continue }
-                for element in open[index...].reversed() { out += "</" + element + ">" }
+                guard openCount[name, default: 0] > 0, let index = open.lastIndex(of: name) else { continue }
+                for element in open[index...].reversed() {
+                    out += "</" + element + ">"
+                    openCount[element, default: 0] -= 1
+                }
                 open.removeSubrange(index...)
             }
         }

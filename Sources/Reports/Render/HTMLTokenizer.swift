@@ -29,8 +29,11 @@ struct HTMLAttribute: Equatable {
 /// (`<!-->`, `--!>`), bogus comments (`<!…>`, `<?…>`, `</…>` not followed by a letter),
 /// CDATA outside foreign content, and raw-text elements whose content is not markup.
 ///
-/// It differs from a browser only where the input ends inside a tag or comment: a browser
-/// drops what follows the `<`, this tokenizer returns it as text so the reader sees it.
+/// It differs from a browser where the input ends inside a tag or comment (a browser drops
+/// what follows the `<`, this tokenizer returns it as text so the reader sees it) and inside
+/// `svg` and `math`, which it reads as HTML; the sanitizer drops those whole, and it writes
+/// its output from scratch, so a difference can only change what is shown, never let markup
+/// through.
 struct HTMLTokenizer {
     private let s: [Unicode.Scalar]
     private var i = 0
