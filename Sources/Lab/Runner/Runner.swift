@@ -327,5 +327,5 @@ final class Runner<C: ExperimentConfig> {
     }
 
     lazy var width: Int = experiment.nodes.map(\.name.count).max() ?? 8
-    func pad(_ name: String) -> String { name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0) }
+    func pad(_ name: String) -> String { name.count > 60 ? String(name.prefix(59)) + "…" : name.padding(toLength: min(max(width, name.count), 60), withPad: " ", startingAt: 0) }
 }
