@@ -110,8 +110,8 @@ private final class PullRequestRepo {
         let repo = try PullRequestRepo()
         let result = try repo.prReport("--base", "main")
         #expect(result.status == 1, "\(result.output)")
-        #expect(result.output.contains("- spirals: no run of HEAD's code. Its latest run `base` ran at `\(repo.c1.prefix(10))`, "
-                                       + "whose code differs (`spirals.swift`)."), "\(result.output)")
+        #expect(result.output.contains("- spirals: no run of HEAD's code. Its latest run `base` ran other code (at `\(repo.c1.prefix(10))`; "
+                                       + "files that differ, committed or not: `spirals.swift`)."), "\(result.output)")
         // A run with uncommitted changes to the code did not run HEAD's code either.
         try repo.record("dirty", at: repo.c2, metrics: ["score/accuracy": 1.0], dirty: true,
                         patch: "diff --git a/spirals.swift b/spirals.swift\n--- a/spirals.swift\n+++ b/spirals.swift\n")

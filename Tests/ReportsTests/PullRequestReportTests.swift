@@ -53,8 +53,8 @@ import Testing
         s.latestElsewhere = .init(id: "old-run", commit: "c" + String(repeating: "2", count: 39), changedPaths: ["experiments/spirals.swift"])
         #expect(s.problems == [.noRunAtHead])
         let md = PullRequestRenderer.markdown(report([s]))
-        #expect(md.contains("- spirals: no run of HEAD's code. Its latest run `old-run` ran at `c222222222`, whose code differs "
-                            + "(`experiments/spirals.swift`). Run lab run experiments/spirals.swift on HEAD's code;"), "\(md)")
+        #expect(md.contains("- spirals: no run of HEAD's code. Its latest run `old-run` ran other code (at `c222222222`; "
+                            + "files that differ, committed or not: `experiments/spirals.swift`). Run lab run experiments/spirals.swift on HEAD's code;"), "\(md)")
         #expect(!report([s]).passed)
     }
 

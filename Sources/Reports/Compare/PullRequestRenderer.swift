@@ -43,11 +43,11 @@ public enum PullRequestRenderer {
         case .noRunAtHead:
             var text = "no run of HEAD's code. "
             if let other = section.latestElsewhere {
-                text += "Its latest run \(GFM.code(other.id)) ran at \(GFM.code(String(other.commit.prefix(10))))"
+                text += "Its latest run \(GFM.code(other.id)) ran other code (at \(GFM.code(String(other.commit.prefix(10))))"
                 if !other.changedPaths.isEmpty {
-                    text += ", whose code differs (\(other.changedPaths.map { GFM.code($0) }.joined(separator: ", ")))"
+                    text += "; files that differ, committed or not: \(other.changedPaths.map { GFM.code($0) }.joined(separator: ", "))"
                 }
-                text += ". "
+                text += "). "
             }
             return text + "Run lab run \(section.sourcePath.map(GFM.text) ?? "FILE") on HEAD's code; "
                 + "committing its reports afterwards keeps the run valid (a commit that changes only reports/ has the same code)."
