@@ -120,14 +120,28 @@ struct PRReportCommand: ParsableCommand {
         guard fm.isWritableFile(atPath: folder) else { throw PRReportError.outNotWritable(path: path, folder: folder) }
     }
 
+    /// A short reason for a failed write: the POSIX error when Foundation kept it.
+    static func reason(_ error: Error) -> String {
+        if let posix = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError, posix.domain == NSPOSIXErrorDomain {
+            return String(cString: strerror(Int32(posix.code)))
+        }
+        switch (error as? CocoaError)?.code {
+        case .fileNoSuchFile?: return "no such file or folder"
+        case .fileWriteNoPermission?: return "permission denied"
+        case .fileWriteOutOfSpace?: return "no space left on the device"
+        case .fileWriteVolumeReadOnly?: return "read-only file system"
+        default:
+            let text = error.localizedDescription
+            return text.hasSuffix(".") ? String(text.dropLast()) : text
+        }
+    }
+
     /// Writes the report through a temporary file renamed into place.
     static func write(_ markdown: String, to path: String) throws {
         do {
             try Data(markdown.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
         } catch {
-            let underlying = (error as NSError).userInfo[NSUnderlyingErrorKey] as? NSError
-            let reason = underlying.map { String(cString: strerror(Int32($0.code))) } ?? error.localizedDescription
-            throw PRReportError.cannotWriteOut(path: path, reason: reason)
+            throw PRReportError.cannotWriteOut(path: path, reason: reason(error))
         }
     }
 }
