@@ -162,7 +162,7 @@ struct RunStoreTests {
         #expect(ambiguous?.description == "run id '20261129-110203' is ambiguous: it matches "
             + "20261129-110203-3f9a, 20261129-110203-77b1. Give more characters of the id.")
         let none = #expect(throws: StoreError.self) { try temp.store.run(id: "2025") }
-        #expect(none?.description == "no run '2025'. Run `lab runs` to list the stored runs.")
+        #expect(none?.description == "no run '2025'. Run `lab ls` to list the stored runs.")
         #expect(throws: StoreError.noSuchRun(id: "")) { try temp.store.run(id: "") }
     }
 
@@ -347,7 +347,7 @@ struct RunStoreTests {
 @Suite("StoreError")
 struct StoreErrorTests {
     @Test("each message says what failed, the value and what to do", arguments: [
-        (StoreError.noSuchRun(id: "abc"), "no run 'abc'. Run `lab runs` to list the stored runs."),
+        (StoreError.noSuchRun(id: "abc"), "no run 'abc'. Run `lab ls` to list the stored runs."),
         (StoreError.ambiguousRunId(prefix: "2026", candidates: ["2026-a", "2026-b"]),
          "run id '2026' is ambiguous: it matches 2026-a, 2026-b. Give more characters of the id."),
         (StoreError.ambiguousRunId(prefix: "2", candidates: (1...12).map { "r\($0)" }),

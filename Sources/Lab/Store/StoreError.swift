@@ -31,7 +31,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
             return "cannot open the run store '\(path)': \(reason). "
                 + "Check the file's permissions; if it is damaged, move it aside and Lab will start a new one."
         case let .noSuchRun(id):
-            return "no run '\(id)'. Run `lab runs` to list the stored runs."
+            return "no run '\(id)'. Run `lab ls` to list the stored runs."
         case let .ambiguousRunId(prefix, candidates):
             let shown = candidates.prefix(Self.candidatesShown).joined(separator: ", ")
             let more = candidates.count > Self.candidatesShown
