@@ -365,12 +365,9 @@ struct StoreErrorTests {
          "cannot open the run store '/x/lab.sqlite': unable to open database file. "
             + "Check that the file and its folder are readable and writable by this user."),
         (StoreError.diskProblem(path: "/x/lab.sqlite", reason: "disk I/O error"),
-         "cannot use the run store '/x/lab.sqlite': disk I/O error. The disk holding it is full or failing: "
-            + "free space on it (df -h '/x') and run again. Nothing says the store is damaged: keep it, it holds the run history."),
+         "cannot use the run store '/x/lab.sqlite': disk I/O error. The disk holding it is full or failing: free space on it (df -h '/x') and run again. Nothing says the store is damaged: keep it, it holds the run history."),
         (StoreError.damaged(path: "/x/lab.sqlite", reason: "file is not a database"),
-         "the run store '/x/lab.sqlite' is damaged: file is not a database. "
-            + "Move it aside (mv '/x/lab.sqlite' '/x/lab.sqlite.damaged') and Lab will start a new one; "
-            + "sqlite3's .recover may still read the old runs from it."),
+         "the run store '/x/lab.sqlite' is damaged: file is not a database. Move it aside (mv '/x/lab.sqlite' '/x/lab.sqlite.damaged') and Lab will start a new one; sqlite3's .recover may still read the old runs from it."),
     ])
     func message(error: StoreError, text: String) {
         #expect(error.description == text)

@@ -9,8 +9,8 @@ import Testing
 final class SmallDisk {
     let folder: URL
 
-    init(megabytes: Int = 2, at folder: URL? = nil) throws {
-        self.folder = folder ?? FileManager.default.temporaryDirectory.appendingPathComponent("lab-small-disk-\(UUID().uuidString.prefix(8))")
+    init(megabytes: Int = 2, at mountPoint: URL? = nil) throws {
+        folder = mountPoint ?? FileManager.default.temporaryDirectory.appendingPathComponent("lab-small-disk-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         guard Self.command("/bin/mount", "-t", "tmpfs", "-o", "size=\(megabytes)m", "tmpfs", folder.path) else {
             try? FileManager.default.removeItem(at: folder)

@@ -188,11 +188,11 @@ public final class RunStore: @unchecked Sendable {
     }
 
     /// Every column of `runs` except `git_patch`: what ``runs(experiment:limit:)`` reads.
-    static let listedColumns: [any SQLSelectable] = [
-        "id", "experiment", "status", "started_at", "ended_at", "failed_step", "error", "error_location",
-        "git_commit", "git_branch", "git_remote", "git_dirty", "environment", "config", "root_seed", "smoke",
-        "pid", "hostname",
-    ].map { Column($0) }
+    static var listedColumns: [any SQLSelectable] {
+        ["id", "experiment", "status", "started_at", "ended_at", "failed_step", "error", "error_location",
+         "git_commit", "git_branch", "git_remote", "git_dirty", "environment", "config", "root_seed", "smoke",
+         "pid", "hostname"].map { Column($0) }
+    }
 
     /// The run whose id is `id`, or else the only run whose id starts with `id`.
     ///

@@ -161,8 +161,8 @@ public enum Safetensors {
             guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative dimension in \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end else { throw bad("tensor '\(name)' has invalid offsets [\(begin), \(end)]") }
-            guard let expected = byteCount(shape: shape, dtype: dtype) else {
-                throw bad("tensor '\(name)' of shape \(shape) and dtype \(code) would hold more than \(Int.max) bytes (corrupt file?)")
+            guard let expected = byteCount(shape: shape, dtype: dtype), stridesFit(shape) else {
+                throw bad("tensor '\(name)' of shape \(shape) and dtype \(code) is too large to address: its size in bytes or a stride passes 64 bits (corrupt file?)")
             }
             guard end - begin == expected else {
                 throw bad("tensor '\(name)' of shape \(shape) and dtype \(code) needs \(expected) bytes, its offsets span \(end - begin)")
@@ -196,6 +196,19 @@ public enum Safetensors {
             product = next
         }
         return product
+    }
+
+    /// Whether libtorch can compute the contiguous strides of `shape`: each is the product
+    /// of the later dimensions (a 0 counting as 1), which must fit in `Int`, even for an
+    /// empty tensor such as `[0, 2^62, 4]`.
+    static func stridesFit(_ shape: [Int]) -> Bool {
+        var stride = 1
+        for dimension in shape.reversed() {
+            let (next, overflow) = stride.multipliedReportingOverflow(by: max(dimension, 1))
+            if overflow { return false }
+            stride = next
+        }
+        return true
     }
 
     /// The value of a header field that must be an array of whole numbers (`shape`,
