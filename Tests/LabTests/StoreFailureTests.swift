@@ -119,9 +119,12 @@ private func run(_ id: String, status: RunStatus = .succeeded, pid: Int32 = getp
             #expect(throws: (any Error).self, "the disk is really full") {
                 try store.insert(run("more", patch: String(repeating: "x", count: 1 << 20)))
             }
+            disk.free()   // so the last connection's close checkpoints and removes -wal and -shm
         }
+        #expect(!FileManager.default.fileExists(atPath: path + "-shm"))
+        disk.fill()
         // Opened on the full disk (SQLite must create its -shm file): not "damaged", not
-        // "move it aside". (Where the closing connection left the -shm behind, it opens.)
+        // "move it aside". (Where a -shm file was left behind, it opens.)
         var opened = true
         do {
             _ = try RunStore(path: path)
@@ -130,6 +133,7 @@ private func run(_ id: String, status: RunStatus = .succeeded, pid: Int32 = getp
             guard case .diskProblem = error else { Issue.record("expected a disk problem, got: \(error)"); return }
             #expect(!error.description.contains("move it aside") && error.description.contains("keep it"), "\(error)")
         }
+        #expect(!opened, "the -shm file could be created on a full disk")
         // What `lab ls` opens: readable (read-only when a normal open fails), the crash shown.
         let snapshot = try RunStore.reading(path: path)
         #expect(snapshot.isReadOnlySnapshot == !opened)
