@@ -23,6 +23,7 @@ public enum MainGuard {
         Self.file = file
         atexit {
             guard !MainGuard.entered else { return }
+            fflush(nil)   // what the file printed comes first (`_exit` flushes nothing)
             let name = (MainGuard.file as NSString).lastPathComponent
             FileHandle.standardError.write(Data("error: \(LabError.noExperimentRan(file: name))\n".utf8))
             _exit(MainGuard.exitStatus)
