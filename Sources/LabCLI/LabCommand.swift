@@ -30,9 +30,9 @@ struct LabCommand: ParsableCommand {
     }
 }
 
-/// The project folder: where `.lab/` lives (the current directory, or LAB_ROOT).
+/// The project folder: where `.lab/` lives (LAB_ROOT, else the enclosing git repository's top, else the current directory).
 func projectRoot() -> URL {
-    URL(fileURLWithPath: ProcessInfo.processInfo.environment["LAB_ROOT"] ?? FileManager.default.currentDirectoryPath)
+    URL(fileURLWithPath: ProjectRoot.find())
 }
 
 func openStore() throws -> RunStore {
@@ -40,7 +40,7 @@ func openStore() throws -> RunStore {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ValidationError("no run store at \(path): run an experiment first (lab run experiments/NAME.swift)")
     }
-    return try RunStore(path: path)
+    return try RunStore.reading(path: path)   // readable on a full disk too
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {

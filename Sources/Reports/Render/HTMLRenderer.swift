@@ -86,6 +86,8 @@ public enum HTMLRenderer {
             if let branch = run.branch { text += " on <code>" + HTML.escape(branch) + "</code>" }
             if run.dirty == true { text += " <span class=\"dirty\">(uncommitted changes)</span>" }
             rows.append(("Commit", text))
+        } else if run.dirty != nil {
+            rows.append(("Commit", "none: a git repository with no commits yet"))
         } else {
             rows.append(("Commit", "not in a git repository"))
         }
