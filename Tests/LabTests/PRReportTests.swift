@@ -211,4 +211,19 @@ private final class PullRequestRepo {
             """
         #expect(RunStore.patchedPaths(patch) == ["reports/x/README.md", "a b/c.txt", "a/old.txt b/new.txt", "\"a/t\\tab\" \"b/t\\tab\""])
     }
+
+    /// Untracked files are listed by size, hash and path, not as diffs (D16): they still count,
+    /// and a patch cut at its size limit never passes for a clean one.
+    @Test func untrackedFilesListedByNameAndACutPatchCount() {
+        let patch = "# untracked files, not stored (bytes, SHA-256, path):\n"
+            + "#\t12\t\(String(repeating: "a", count: 64))\treports/x/index.html\n"
+            + "#\t187000000\t\(String(repeating: "b", count: 64))\tdata.csv\n"
+            + "#\t3\t\(String(repeating: "c", count: 64))\todd\\\\name\\n.txt\n"
+            + "diff --git a/src.swift b/src.swift\n"
+            + "# patch cut at 1048576 of 2000000 bytes; the full patch's SHA-256 is abc\n"
+        #expect(RunStore.patchedPaths(patch) == [
+            "reports/x/index.html", "data.csv", "odd\\name\n.txt",
+            "# patch cut at 1048576 of 2000000 bytes; the full patch's SHA-256 is abc", "src.swift",
+        ])
+    }
 }

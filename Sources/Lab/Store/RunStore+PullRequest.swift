@@ -59,7 +59,13 @@ extension RunStore {
                 matches.append(RunCodeMatch(run: run, differences: [], commitMissing: true))
                 continue
             }
-            let uncommitted = run.gitDirty == true ? Self.patchedPaths(run.gitPatch ?? "") : []
+            // `runs()` leaves patches out (a listing must not load them, D16): read this one's.
+            var uncommitted: [String] = []
+            if run.gitDirty == true {
+                let patch = try self.run(id: run.id).gitPatch ?? ""
+                // Dirty with no recorded patch: what it ran is unknown, so it stands for no commit.
+                uncommitted = patch.isEmpty ? ["(uncommitted changes, not recorded)"] : Self.patchedPaths(patch)
+            }
             var differences: [String] = []
             for path in changed + uncommitted where !path.hasPrefix(ignoredFolder) && !differences.contains(path) {
                 differences.append(path)
@@ -69,12 +75,20 @@ extension RunStore {
         return matches
     }
 
-    /// The files a unified diff (as ``GitInfo/patch``) changes, from its `diff --git a/P b/P`
+    /// The files a run's uncommitted patch (as ``GitInfo/patch``) touches: the untracked files
+    /// it lists (`#\t<bytes>\t<sha256>\t<path>` lines) and the files of its `diff --git a/P b/P`
     /// lines. A header that cannot be read that way (a rename, a quoted name) is returned
-    /// whole, so it never passes for a file under the ignored folder.
+    /// whole, and a patch cut at the size limit adds its cut line, so neither passes for a
+    /// file under the ignored folder.
     static func patchedPaths(_ patch: String) -> [String] {
         let marker = "diff --git "
         var paths: [String] = []
+        for line in patch.split(separator: "\n", omittingEmptySubsequences: true) where line.hasPrefix("#") {
+            if line.hasPrefix("# patch cut at ") { paths.append(String(line)); continue }
+            let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
+            guard fields.count == 4, fields[0] == "#" else { continue }
+            paths.append(unescapeListedPath(fields[3]))
+        }
         for line in patch.split(separator: "\n", omittingEmptySubsequences: true) where line.hasPrefix(marker) {
             let rest = Array(line.dropFirst(marker.count))
             let length = (rest.count - 5) / 2
@@ -88,5 +102,14 @@ extension RunStore {
             paths.append(String(rest))
         }
         return paths
+    }
+
+    /// Undoes the listing's escapes (`\\` for a backslash, `\n` for a line break).
+    static func unescapeListedPath(_ shown: Substring) -> String {
+        var path = "", escaped = false
+        for c in shown {
+            if escaped { path.append(c == "n" ? "\n" : c); escaped = false } else if c == "\\" { escaped = true } else { path.append(c) }
+        }
+        return path
     }
 }
