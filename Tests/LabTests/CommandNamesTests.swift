@@ -73,9 +73,10 @@ import Testing
         return literals
     }
 
-    /// `lab WORD [WORD]` in `text`.
+    /// `lab WORD [WORD]` in `text`; `lab in` is the experiment builder's closure
+    /// (`Experiment("x", config: Config()) { lab in … }`), not a command.
     static func mentions(_ text: String) -> [[String]] {
-        let regex = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9_./-])lab ([a-z][a-z0-9-]*)(?: ([a-z][a-z0-9-]*))?"#)
+        let regex = try! NSRegularExpression(pattern: #"(?<![A-Za-z0-9_./-])lab (?!in\b)([a-z][a-z0-9-]*)(?: ([a-z][a-z0-9-]*))?"#)
         let ns = text as NSString
         return regex.matches(in: text, range: NSRange(location: 0, length: ns.length)).map { match in
             (1..<match.numberOfRanges).compactMap { match.range(at: $0).location == NSNotFound ? nil : ns.substring(with: match.range(at: $0)) }
@@ -103,6 +104,7 @@ import Testing
         let texts = Self.stringLiterals(source).map(\.text)
         #expect(texts.flatMap(Self.mentions) == [["ls"], ["show"], ["report"]], "\(texts)")
         #expect(Self.problem(["runs"], commands: ["ls": []]) == "`lab runs` is not a command (commands: ls)")
+        #expect(Self.mentions("Experiment(\"x\", config: Config()) { lab in … } then lab ls") == [["ls"]])
         #expect(Self.problem(["cache", "gc"], commands: ["cache": ["gc", "ls"]]) == nil)
         #expect(Self.problem(["cache", "prune"], commands: ["cache": ["gc", "ls"]]) != nil)
     }
