@@ -11,11 +11,17 @@ run: deps
 	$(SWIFT) build -c release
 	.build/release/lab run $(EXPERIMENT)
 
-## make test: install what is missing, build, and run the whole test suite (CI runs this).
+## make test: install what is missing, build, and run the whole test suite (CI runs this);
+## then the Torch and Multimodal suites again under OTHER_CPU, which makes libtorch pick the
+## kernels another processor would (see ARCHITECTURE.md, "Tests on any CPU").
+OTHER_CPU ?= ATEN_CPU_CAPABILITY=default MKL_ENABLE_INSTRUCTIONS=SSE4_2 ONEDNN_MAX_CPU_ISA=SSE41
 test: deps
 	$(SWIFT) build
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	@echo "make test: the numerics again with the kernels of another CPU (ATen DEFAULT, MKL and oneDNN at SSE4):"
+	@echo "the fixtures' stated tolerances must hold on any x86-64 CPU, not only on the one that wrote them."
+	$(OTHER_CPU) $(SWIFT) test --skip-build --no-parallel --filter 'TorchTests|MultimodalTests'
 
 ## make bench: Lab against PyTorch on the same libtorch, side by side, in ROUNDS alternating
 ## rounds (each side keeps its best: noise on a shared machine only slows a run).

@@ -17,12 +17,18 @@ import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_machine  # noqa: E402
+
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "TorchTests", "Fixtures")
 torch.set_num_threads(1)
 
 
 class Cases:
     def __init__(self):
+        # The output weights `w` come from the global generator: seed it so that a family
+        # written twice on one machine is the same file.
+        torch.manual_seed(0)
         self.tensors = {}
         self.meta = {}
 
@@ -47,7 +53,7 @@ class Cases:
 
     def save(self, filename):
         path = os.path.join(OUT, filename)
-        save_file(self.tensors, path, metadata=self.meta)
+        save_file(self.tensors, path, metadata={**self.meta, **fixture_machine.metadata()})
         print(f"{path}: {len(self.tensors)} tensors")
 
 
@@ -285,10 +291,21 @@ def dtypes():
         "scalar": torch.tensor(2.5),
         "empty": torch.zeros(0, 3),
     }
-    save_file(t, os.path.join(OUT, "dtypes.safetensors"), metadata={"writer": "python", "torch": torch.__version__})
+    save_file(t, os.path.join(OUT, "dtypes.safetensors"), metadata={"writer": "python", "torch": torch.__version__, **fixture_machine.metadata()})
     print("dtypes.safetensors")
 
 
+FAMILIES = {"ops": ops, "layers": layers, "losses": losses, "optim": optim, "dtypes": dtypes}
+
 if __name__ == "__main__":
+    # `--out DIR` writes elsewhere (a test writes fresh reference values on its own machine
+    # and compares them bit for bit); `--only NAME…` writes only those families.
+    import argparse
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", default=OUT)
+    parser.add_argument("--only", nargs="+", choices=sorted(FAMILIES), default=list(FAMILIES))
+    args = parser.parse_args()
+    OUT = args.out
     os.makedirs(OUT, exist_ok=True)
-    ops(); layers(); losses(); optim(); dtypes()
+    for family in args.only:
+        FAMILIES[family]()

@@ -10,12 +10,16 @@ Run: .venv/bin/python scripts/make-multimodal-fixtures-2.py
 """
 import math
 import os
+import sys
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_machine  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "MultimodalTests", "Fixtures", "mm2.safetensors")
@@ -205,5 +209,5 @@ for name, g in zip(["a", "b", "c", "scale"], grads):
     tensors[f"nce.grad3.{name}"] = g
 
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
-save_file(tensors, OUT, metadata=metadata)
+save_file(tensors, OUT, metadata={**metadata, **fixture_machine.metadata()})
 print(f"wrote {OUT}: {len(tensors)} tensors, {os.path.getsize(OUT)} bytes")

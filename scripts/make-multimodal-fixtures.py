@@ -11,10 +11,14 @@ where the names differ) and compare, so no Python runs at test time.
 """
 import math
 import os
+import sys
 
 import torch
 import torch.nn as nn
 from safetensors.torch import save_file
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import fixture_machine  # noqa: E402
 
 OUT = os.path.join(os.path.dirname(__file__), "..", "Tests", "MultimodalTests", "Fixtures", "mm1.safetensors")
 torch.set_num_threads(1)
@@ -134,5 +138,5 @@ cross_modal("cma", pre_norm=False, seed=1)
 cross_modal("cma_pre", pre_norm=True, seed=2)
 perceiver(seed=3)
 os.makedirs(os.path.dirname(OUT), exist_ok=True)
-save_file(tensors, OUT, metadata={"torch": torch.__version__})
+save_file(tensors, OUT, metadata={"torch": torch.__version__, **fixture_machine.metadata()})
 print(f"{OUT}: {len(tensors)} tensors, {os.path.getsize(OUT)} bytes")

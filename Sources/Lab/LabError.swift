@@ -5,12 +5,18 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     case badAssignment(String)
     case unknownConfigKey(String, valid: [ConfigField])
     case badConfigValue(key: String, value: String, type: String)
+    /// The same config key was given twice on the command line.
+    case duplicateConfigKey(String, first: String, second: String)
+    /// A `--set` value that parses as NaN or an infinity.
+    case nonFiniteConfigValue(key: String, value: String, type: String)
     case duplicateStep(String)
     case unknownArgument(String)
     case stepFailed(step: String, message: String, location: String)
     case nonFinite(step: String, name: String, value: Double, iteration: Int)
     case outputNotCacheable(step: String, reason: String)
     case sourceUnavailable(path: String)
+    /// An experiment file whose code ended without calling `Lab.main(experiment)`.
+    case noExperimentRan(file: String)
 
     public var description: String {
         switch self {
@@ -24,6 +30,11 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
             return "unknown config key '\(key)'. Valid keys: \(list)"
         case .badConfigValue(let key, let value, let type):
             return "config key '\(key)' takes a value of type \(type); '\(value)' is not one"
+        case .duplicateConfigKey(let key, let first, let second):
+            return "config key '\(key)' is set twice: --set \(key)=\(first) and --set \(key)=\(second). Give each key once"
+        case .nonFiniteConfigValue(let key, let value, let type):
+            return "config key '\(key)' (\(type)) takes finite numbers only; '\(value)' is not finite. "
+                + "Configs are recorded as JSON, which has no NaN or infinity: give a finite number, e.g. 1e300"
         case .duplicateStep(let name):
             return "two steps are named '\(name)'; step names must be unique within an experiment"
         case .unknownArgument(let arg):
@@ -36,6 +47,9 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
             return "step '\(step)': its output cannot be stored in the cache: \(reason)"
         case .sourceUnavailable(let path):
             return "cannot read the experiment's source file '\(path)'"
+        case .noExperimentRan(let file):
+            return "\(file) ended without calling Lab.main(experiment): no experiment ran and nothing was recorded. "
+                + "Declare `let experiment = Experiment(\"name\", config: Config()) { lab in … }` and end the file with `Lab.main(experiment)`"
         }
     }
 

@@ -21,7 +21,9 @@ struct CompareCommand: ParsableCommand {
 
     func run() throws {
         let store = try openStore()
-        let comparison = Comparison.build(try runs.map { try ComparedRun.load(store: store, id: $0) })
+        let compared = try runs.map { try ComparedRun.load(store: store, id: $0) }
+        try Comparison.validate(compared)
+        let comparison = Comparison.build(compared)
         if json { print(try ComparisonRenderer.json(comparison), terminator: "") }
         else if html { print(ComparisonRenderer.html(comparison), terminator: "") }
         else { print(ComparisonRenderer.markdown(comparison), terminator: "") }
@@ -36,6 +38,6 @@ extension ComparedRun {
             id: run.id, experiment: run.experiment, commit: run.gitCommit, seed: run.rootSeed,
             config: Dictionary(uniqueKeysWithValues: try store.params(runId: run.id).map { ($0.key, $0.value) }),
             metrics: Dictionary(try store.summaries(runId: run.id).map { ("\($0.step)/\($0.name)", $0.value) }, uniquingKeysWith: { $1 }),
-            series: series)
+            series: series, status: run.status.rawValue)
     }
 }

@@ -62,7 +62,10 @@ struct ExperimentCompiler {
         FileHandle.standardError.write(Data("compiling \(file.lastPathComponent)…\n".utf8))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["swiftc", file.path, "-o", temporary.path] + flags
+        let main = bin.appendingPathComponent(".\(name)-\(getpid()).swift")   // the file behind a MainGuard line
+        try Data(ExperimentFile.mainSource(for: file.standardizedFileURL, text: String(decoding: source, as: UTF8.self)).utf8).write(to: main)
+        defer { try? FileManager.default.removeItem(at: main) }
+        process.arguments = ["swiftc", main.path, "-o", temporary.path] + flags
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

@@ -10,11 +10,29 @@ struct LabCommand: ParsableCommand {
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
                       ReportCommand.self, PRReportCommand.self, CacheCommand.self]
     )
+
+    /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` keeps
+    /// exit status 1 for a failed gate and exits 2 for every error (usage, git, store), so
+    /// CI can tell "regressed" from "could not check".
+    static func main() {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            var command = try parseAsRoot(arguments)
+            try command.run()
+        } catch {
+            if arguments.first == PRReportCommand.configuration.commandName, !(error is ExitCode),
+               exitCode(for: error) != .success {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                exit(withError: ExitCode(PRReportCommand.errorStatus))
+            }
+            exit(withError: error)
+        }
+    }
 }
 
-/// The project folder: where `.lab/` lives (the current directory, or LAB_ROOT).
+/// The project folder: where `.lab/` lives (LAB_ROOT, else the enclosing git repository's top, else the current directory).
 func projectRoot() -> URL {
-    URL(fileURLWithPath: ProcessInfo.processInfo.environment["LAB_ROOT"] ?? FileManager.default.currentDirectoryPath)
+    URL(fileURLWithPath: ProjectRoot.find())
 }
 
 func openStore() throws -> RunStore {
@@ -22,7 +40,7 @@ func openStore() throws -> RunStore {
     guard FileManager.default.fileExists(atPath: path) else {
         throw ValidationError("no run store at \(path): run an experiment first (lab run experiments/NAME.swift)")
     }
-    return try RunStore(path: path)
+    return try RunStore.reading(path: path)   // readable on a full disk too
 }
 
 func printJSON<T: Encodable>(_ value: T) throws {

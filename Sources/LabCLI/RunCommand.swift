@@ -30,9 +30,17 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds takes a positive count, got \(seeds)") }
+        // The runs take seeds seed … seed+seeds-1: all must fit in a UInt64, checked before the first run.
+        if UInt64(seeds - 1) > UInt64.max - seed {
+            throw ValidationError("--seed \(seed) with --seeds \(seeds) needs seeds up to \(seed) + \(seeds - 1), past the largest seed "
+                                  + "\(UInt64.max); give --seed \(UInt64.max - UInt64(seeds - 1)) or less")
+        }
+        try ExperimentFile.validate(URL(fileURLWithPath: file))
     }
 
     func run() throws {
+        // The experiment's repository, wherever `lab` runs from: its .lab/ and reports/ (D17).
+        setenv("LAB_ROOT", ProjectRoot.find(experimentFile: file), 1)
         let compiler = try ExperimentCompiler()
         let binary = try compiler.binary(for: URL(fileURLWithPath: file))
         var arguments = ["run"]

@@ -37,6 +37,8 @@ struct ShowCommand: ParsableCommand {
         if let commit = record.gitCommit {
             print("commit      \(commit)\(record.gitDirty == true ? " (dirty: uncommitted changes recorded)" : "")")
             print("branch      \(record.gitBranch ?? "(detached HEAD)")\(record.gitRemote.map { "  remote \($0)" } ?? "")")
+        } else if record.gitDirty != nil {
+            print("commit      none (a git repository with no commits yet)\(record.gitBranch.map { "  branch \($0)" } ?? "")")
         } else {
             print("commit      none (not run inside a git repository)")
         }

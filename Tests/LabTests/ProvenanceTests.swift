@@ -55,7 +55,7 @@ import Testing
         #expect(info.patch == (try repo.git("diff", "HEAD", trimming: false)))
     }
 
-    @Test func untrackedFileIsDirtyAndAppearsAsANewFile() throws {
+    @Test func untrackedFileIsDirtyAndListedByNameSizeAndHash() throws {
         let repo = try Scratch.repository()
         try repo.write("a.txt", "one\n")
         try repo.commitAll("first")
@@ -64,26 +64,53 @@ import Testing
         let info = try #require(try Git.inspect(path: repo.path))
         #expect(try repo.git("status", "--porcelain") == "?? notes/")
         #expect(info.isDirty)
-        // The untracked directory is recursed into: the file itself is in the patch.
-        #expect(info.patch.contains("""
-            diff --git a/notes/deep/untracked.txt b/notes/deep/untracked.txt
-            new file mode 100644
-            """))
-        #expect(info.patch.contains("--- /dev/null\n+++ b/notes/deep/untracked.txt\n"))
-        #expect(info.patch.contains("@@ -0,0 +1 @@\n+never added\n"))
+        // The untracked directory is recursed into; the file is named with its size and
+        // SHA-256 (of "never added\n"), its content is not copied (D16).
+        #expect(info.patch == """
+            # untracked files, not stored (bytes, SHA-256, path):
+            #\t12\t\(sha256Hex("never added\n"))\tnotes/deep/untracked.txt
+
+            """)
+        #expect(!info.patch.contains("+never added"))
+        // git apply skips the listing: the patch still applies.
+        try repo.write("a.txt", "two\n")
+        let both = try #require(try Git.inspect(path: repo.path))
+        let patchFile = try Scratch.directory()
+        try Data(both.patch.utf8).write(to: URL(fileURLWithPath: patchFile.path + "/run.patch"))
+        try repo.git("checkout", "--", "a.txt")
+        try repo.git("apply", "--check", patchFile.path + "/run.patch")
     }
 
-    @Test func untrackedBinaryFileIsNamedButNotPrinted() throws {
+    @Test func untrackedBinaryAndLargeFilesAreListedNotStored() throws {
         let repo = try Scratch.repository()
         try repo.write("a.txt", "one\n")
         try repo.commitAll("first")
         let bytes: [UInt8] = [0, 1, 2, 0, 255, 0, 7]
         try Data(bytes).write(to: URL(fileURLWithPath: repo.path + "/blob.bin"))
+        let big = String(repeating: "0.125,0.25,0.5\n", count: 200_000)   // 3 MB of text
+        try repo.write("data.csv", big)
 
         let info = try #require(try Git.inspect(path: repo.path))
         #expect(info.isDirty)
-        #expect(info.patch.contains("diff --git a/blob.bin b/blob.bin\n"))
-        #expect(info.patch.contains("Binary files /dev/null and b/blob.bin differ\n"))
+        #expect(info.patch.contains("#\t7\t\(sha256Hex(Data(bytes)))\tblob.bin\n"))
+        #expect(info.patch.contains("#\t\(big.utf8.count)\t\(sha256Hex(big))\tdata.csv\n"))
+        #expect(info.patch.utf8.count < 1_000, "the listing, not the 3 MB: \(info.patch.utf8.count) bytes")
+    }
+
+    @Test func aPatchLongerThanTheLimitIsCutWithItsSizeAndHash() throws {
+        let repo = try Scratch.repository()
+        let lines = (0..<100_000).map { "line \($0) of a tracked file\n" }.joined()
+        try repo.write("big.txt", lines)
+        try repo.commitAll("first")
+        try repo.write("big.txt", lines.uppercased())   // every line changes: a patch of about 5 MB
+
+        let info = try #require(try Git.inspect(path: repo.path))
+        let full = try repo.git("diff", "HEAD", trimming: false)
+        #expect(full.utf8.count > Git.patchLimit)
+        #expect(info.patch.utf8.count <= Git.patchLimit + 200)
+        #expect(full.hasPrefix(String(info.patch.prefix(1000))))
+        #expect(info.patch.hasSuffix("# patch cut at \(info.patch.utf8.count - info.patch.split(separator: "\n").last!.utf8.count - 1) of \(full.utf8.count) bytes; the full patch's SHA-256 is \(sha256Hex(full))\n"),
+                "\(info.patch.suffix(200))")
     }
 
     @Test func deletedTrackedFileIsDirty() throws {
@@ -168,13 +195,18 @@ import Testing
         #expect(!empty.isDirty)
         #expect(empty.patch == "")
 
-        // Against the empty tree, a new file is the whole patch.
+        // Against the empty tree, a staged file is the whole patch; an untracked one is listed.
         try repo.write("first.txt", "hello\n")
+        try repo.write("second.txt", "world\n")
+        try repo.git("add", "first.txt")
         let withFile = try #require(try Git.inspect(path: repo.path))
-        #expect(try repo.git("status", "--porcelain") == "?? first.txt")
+        #expect(try repo.git("status", "--porcelain") == "A  first.txt\n?? second.txt")
         #expect(withFile.commit == nil)
         #expect(withFile.isDirty)
         #expect(withFile.patch.contains("+++ b/first.txt\n@@ -0,0 +1 @@\n+hello\n"))
+        #expect(withFile.patch.contains("#\t6\t\(sha256Hex("world\n"))\tsecond.txt\n"))
+        #expect(GitInfo.note(for: withFile) == "a git repository with no commits yet: no commit recorded (commit the experiment to record where it came from)")
+        #expect(GitInfo.note(for: nil) == "not inside a git repository: no commit recorded")
     }
 
     @Test func directoryOutsideAnyRepositoryGivesNil() throws {
@@ -240,7 +272,42 @@ import Testing
     }
 }
 
+/// The project folder is found as git finds a repository (D17).
+@Suite struct ProjectRootTests {
+    @Test func aSubfolderOfARepositoryHasTheRepositoryAsItsRoot() throws {
+        let repo = try Scratch.repository()
+        try repo.write("experiments/sub/x.swift", "")
+        let sub = repo.path + "/experiments/sub"
+        #expect(ProjectRoot.find(environment: [:], currentDirectory: sub) == repo.path)
+        #expect(ProjectRoot.find(environment: [:], currentDirectory: repo.path) == repo.path)
+        #expect(ProjectRoot.find(experimentFile: "x.swift", environment: [:], currentDirectory: sub) == repo.path)
+        #expect(ProjectRoot.find(environment: ["LAB_ROOT": "/elsewhere"], currentDirectory: sub) == "/elsewhere")
+    }
+
+    @Test func anExperimentFileInARepositoryWinsOverTheCurrentDirectory() throws {
+        let repo = try Scratch.repository()
+        try repo.write("x.swift", "")
+        let outside = try Scratch.directory()
+        #expect(ProjectRoot.find(experimentFile: repo.path + "/x.swift", environment: [:], currentDirectory: outside.path) == repo.path)
+        // Outside any repository: the current directory.
+        #expect(ProjectRoot.find(environment: [:], currentDirectory: outside.path) == outside.path)
+        #expect(ProjectRoot.find(experimentFile: "y.swift", environment: [:], currentDirectory: outside.path) == outside.path)
+    }
+
+    @Test func aWorktreesGitFileCountsLikeAGitFolder() throws {
+        let folder = try Scratch.directory()
+        try folder.write("wt/.git", "gitdir: /somewhere/.git/worktrees/wt\n")
+        try folder.write("wt/deep/a.txt", "")
+        #expect(ProjectRoot.repositoryTop(from: folder.path + "/wt/deep") == folder.path + "/wt")
+    }
+}
+
 @Suite struct MachineInfoTests {
+    @Test func theRunnerAndTheStoreReadTheHostNameFromOneSource() throws {
+        #expect(RunStore.currentHostname == MachineInfo.hostName)
+        #expect(MachineInfo.current().hostname == MachineInfo.hostName)
+    }
+
     @Test func describesThisMachine() throws {
         let machine = MachineInfo.current()
         #expect(!machine.os.isEmpty)

@@ -162,7 +162,7 @@ struct RunStoreTests {
         #expect(ambiguous?.description == "run id '20261129-110203' is ambiguous: it matches "
             + "20261129-110203-3f9a, 20261129-110203-77b1. Give more characters of the id.")
         let none = #expect(throws: StoreError.self) { try temp.store.run(id: "2025") }
-        #expect(none?.description == "no run '2025'. Run `lab runs` to list the stored runs.")
+        #expect(none?.description == "no run '2025'. Run `lab ls` to list the stored runs.")
         #expect(throws: StoreError.noSuchRun(id: "")) { try temp.store.run(id: "") }
     }
 
@@ -347,7 +347,7 @@ struct RunStoreTests {
 @Suite("StoreError")
 struct StoreErrorTests {
     @Test("each message says what failed, the value and what to do", arguments: [
-        (StoreError.noSuchRun(id: "abc"), "no run 'abc'. Run `lab runs` to list the stored runs."),
+        (StoreError.noSuchRun(id: "abc"), "no run 'abc'. Run `lab ls` to list the stored runs."),
         (StoreError.ambiguousRunId(prefix: "2026", candidates: ["2026-a", "2026-b"]),
          "run id '2026' is ambiguous: it matches 2026-a, 2026-b. Give more characters of the id."),
         (StoreError.ambiguousRunId(prefix: "2", candidates: (1...12).map { "r\($0)" }),
@@ -361,9 +361,13 @@ struct StoreErrorTests {
         (StoreError.cannotCreateFolder(path: "/x/.lab", reason: "Permission denied"),
          "cannot create the run store folder '/x/.lab': Permission denied. "
             + "Check that the parent folder exists and is writable."),
-        (StoreError.cannotOpen(path: "/x/lab.sqlite", reason: "file is not a database"),
-         "cannot open the run store '/x/lab.sqlite': file is not a database. "
-            + "Check the file's permissions; if it is damaged, move it aside and Lab will start a new one."),
+        (StoreError.cannotOpen(path: "/x/lab.sqlite", reason: "unable to open database file"),
+         "cannot open the run store '/x/lab.sqlite': unable to open database file. "
+            + "Check that the file and its folder are readable and writable by this user."),
+        (StoreError.diskProblem(path: "/x/lab.sqlite", reason: "disk I/O error"),
+         "cannot use the run store '/x/lab.sqlite': disk I/O error. The disk holding it is full or failing: free space on it (df -h '/x') and run again. Nothing says the store is damaged: keep it, it holds the run history."),
+        (StoreError.damaged(path: "/x/lab.sqlite", reason: "file is not a database"),
+         "the run store '/x/lab.sqlite' is damaged: file is not a database. Move it aside (mv '/x/lab.sqlite' '/x/lab.sqlite.damaged') and Lab will start a new one; sqlite3's .recover may still read the old runs from it."),
     ])
     func message(error: StoreError, text: String) {
         #expect(error.description == text)
@@ -377,7 +381,7 @@ struct StoreErrorTests {
         let path = folder.appendingPathComponent("lab.sqlite").path
         try Data(repeating: 0x41, count: 4096).write(to: URL(fileURLWithPath: path))
         let error = #expect(throws: StoreError.self) { try RunStore(path: path) }
-        #expect(error?.description.hasPrefix("cannot open the run store '\(path)': file is not a database") == true)
+        #expect(error == .damaged(path: path, reason: "file is not a database"), "only a file that fails the integrity check is called damaged")
     }
 }
 

@@ -18,6 +18,15 @@ enum Fixture {
         return file
     }
 
+    /// Where the fixtures loaded so far were written, beside this machine: appended to every
+    /// failed comparison, since libtorch's float results differ in the last bits between CPUs.
+    static var machines: String {
+        lock.lock()
+        defer { lock.unlock() }
+        let written = Set(cache.values.map { CPUInfo(fixtureMetadata: $0.metadata)?.description ?? "an unrecorded CPU" })
+        return "[fixtures written on \(written.sorted().joined(separator: "; ")); this machine: \(CPUInfo.current)]"
+    }
+
     /// The tensors stored under `prefix.`, with the prefix removed.
     static func group(_ file: String, _ prefix: String) -> [String: Tensor] {
         var out: [String: Tensor] = [:]
@@ -42,7 +51,7 @@ func expectClose(_ actual: Tensor?, _ expected: Tensor?, rtol: Double = 1e-5, at
     let diff = (a - e).abs()
     let bad = (diff .> (e.abs() * rtol + atol)).any().item() != 0 || (a.isnan() .!= e.isnan()).any().item() != 0
     if bad {
-        Issue.record("\(what): max |difference| \(diff.max().item()) exceeds atol \(atol) + rtol \(rtol)·|expected|",
+        Issue.record("\(what): max |difference| \(diff.max().item()) exceeds atol \(atol) + rtol \(rtol)·|expected| \(Fixture.machines)",
                      sourceLocation: sourceLocation)
     }
 }
@@ -51,7 +60,7 @@ func expectClose(_ actual: Tensor?, _ expected: Tensor?, rtol: Double = 1e-5, at
 func expectIdentical(_ actual: Tensor, _ expected: Tensor, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
     #expect(actual.shape == expected.shape, "\(what): shape", sourceLocation: sourceLocation)
     #expect(actual.dtype == expected.dtype, "\(what): dtype", sourceLocation: sourceLocation)
-    #expect(rawBytes(actual) == rawBytes(expected), "\(what): values differ in their bits", sourceLocation: sourceLocation)
+    #expect(rawBytes(actual) == rawBytes(expected), "\(what): values differ in their bits \(Fixture.machines)", sourceLocation: sourceLocation)
 }
 
 /// The elements' bytes, through a uint8 view of the same storage.

@@ -36,6 +36,42 @@ import Testing
         #expect(md.contains("| lr | 0.1 | 0.2 |"))
     }
 
+    @Test func theSameRunGivenTwiceCountsOnceWithANote() throws {
+        let a = run("r1", seed: 0, lr: "0.1", accuracy: 1)
+        let c = Comparison.build([a, a, run("r2", seed: 1, lr: "0.1", accuracy: 0.5)])
+        #expect(c.runIds == ["r1", "r2"] && c.duplicateRunIds == ["r1"])
+        #expect(c.metrics[0].estimates[0]?.n == 2)
+        #expect(ComparisonRenderer.markdown(c).contains("Note: run `r1` was given more than once; each run is counted once."))
+        #expect(ComparisonRenderer.html(c).contains("Note: run r1 was given more than once; each run is counted once."))
+        #expect(throws: CompareError.tooFewRuns(given: ["r1", "r1"])) { try Comparison.validate([a, a]) }
+        #expect(CompareError.tooFewRuns(given: ["r1", "r1"]).description
+            == "give at least two different runs to compare; got 'r1', 'r1' (lab ls lists the runs)")
+    }
+
+    @Test func runsOfDifferentExperimentsAreRefusedWithTheListOfExperiments() throws {
+        var other = run("r3", seed: 0, lr: "0.1", accuracy: 1)
+        other.experiment = "errs"
+        let runs = [run("r1", seed: 0, lr: "0.1", accuracy: 1), other, run("r2", seed: 1, lr: "0.1", accuracy: 1)]
+        let expected = CompareError.differentExperiments(experiments: ["e", "errs"], runIds: [["r1", "r2"], ["r3"]])
+        #expect(throws: expected) { try Comparison.validate(runs) }
+        #expect(expected.description == "lab compare puts runs of one experiment side by side; these runs belong to 2 experiments: "
+            + "e (r1, r2); errs (r3). Compare the runs of one of them (lab ls EXPERIMENT lists them).")
+        try Comparison.validate(Array(runs.filter { $0.experiment == "e" }))
+    }
+
+    @Test func runsThatDidNotSucceedShowTheirStatus() {
+        var crashed = run("r1", seed: 0, lr: "0.1", accuracy: 1)
+        crashed.status = "crashed"; crashed.metrics = [:]
+        var failed = run("r2", seed: 1, lr: "0.2", accuracy: 1)
+        failed.status = "failed"
+        let c = Comparison.build([crashed, failed, run("r3", seed: 0, lr: "0.2", accuracy: 0.5)])
+        #expect(c.groups.map(\.statuses) == [["crashed"], ["failed", "succeeded"]])
+        let md = ComparisonRenderer.markdown(c)
+        #expect(md.contains("**A** = `r1` (**crashed**) (seed 0); **B** = `r2` (**failed**), `r3` (seeds 1, 0)"), "\(md)")
+        #expect(md.contains("**Not every run succeeded:** `r1` crashed, `r2` failed: their metrics are missing or partial"), "\(md)")
+        #expect(ComparisonRenderer.html(c).contains("<b>Not every run succeeded:</b> r1 crashed, r2 failed"))
+    }
+
     @Test func tCriticalValuesFollowTheTable() {
         #expect(Comparison.tCritical(1) == 12.706 && Comparison.tCritical(30) == 2.042 && Comparison.tCritical(100) == 1.96)
     }

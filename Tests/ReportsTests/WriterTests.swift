@@ -74,6 +74,8 @@ struct WriterTests {
         defer { try? FileManager.default.removeItem(at: folder) }
         try ReportWriter.writeIndex(entries, to: folder)
         let markdown = try String(contentsOf: folder.appendingPathComponent("README.md"), encoding: .utf8)
+        let hostile = FileName.component("a b|<script>(x)")
+        #expect(hostile.hasPrefix("a-b-script-x~"))
         #expect(markdown == """
             # Experiments
 
@@ -81,10 +83,34 @@ struct WriterTests {
 
             | Experiment | Status | Commit | Date | Metrics | Report |
             | --- | --- | --- | --- | --- | --- |
-            | a b\\|&lt;script&gt;(x) | succeeded | `abcdef0` | 2025-06-15 15:06:40 UTC | eval/m1 0.3333<br>eval/m2 0.6667<br>eval/m3 1<br>eval/m4 1.333 | [README](a%20b%7C%3Cscript%3E%28x%29/README.md) · [HTML](a%20b%7C%3Cscript%3E%28x%29/index.html) |
+            | a b\\|&lt;script&gt;(x) | succeeded | `abcdef0` | 2025-06-15 15:06:40 UTC | eval/m1 0.3333<br>eval/m2 0.6667<br>eval/m3 1<br>eval/m4 1.333 | [README](\(hostile)/README.md) · [HTML](\(hostile)/index.html) |
             | zeta | failed | — | 2025-06-15 15:06:40 UTC |  | [README](zeta/README.md) · [HTML](zeta/index.html) |
 
             """)
         #expect(ReportWriter.indexMarkdown([]).hasSuffix("No experiment has run yet.\n"))
+    }
+
+    /// D5: the index line comes from the run whose report is in the folder, not from
+    /// whichever run started last; a folder known only by its `results.json` is listed too.
+    @Test func indexDescribesTheRunWhoseReportIsInEachFolder() throws {
+        let reports = temporaryFolder()
+        defer { try? FileManager.default.removeItem(at: reports) }
+        var later = Fixtures.document()
+        later.run.id = "20250615-150641-late"
+        later.metrics = [MetricEntry(step: "eval", name: "accuracy", value: 0.9)]
+        var earlier = Fixtures.document()
+        earlier.run.id = "20250615-150640-early"
+        earlier.metrics = [MetricEntry(step: "eval", name: "accuracy", value: 0.5), MetricEntry(step: "eval", name: "loss", value: .nan)]
+        let folder = reports.appendingPathComponent(FileName.component(later.run.experiment))
+        try ReportWriter.write(later, to: folder)
+        try ReportWriter.write(earlier, to: folder)   // the run that started first finished last
+        try FileManager.default.createDirectory(at: reports.appendingPathComponent("no-results"), withIntermediateDirectories: true)
+        let entries = IndexEntry.entries(in: reports)
+        #expect(entries.map(\.runId) == ["20250615-150640-early"])
+        #expect(entries.first?.folder == "fashion-mlp" && entries.first?.experiment == "fashion-mlp" && entries.first?.date == nil)
+        #expect(entries.first?.metrics.count == 2 && entries.first?.metrics.last?.value.isNaN == true)
+        let markdown = ReportWriter.indexMarkdown(entries)
+        #expect(markdown.contains("| fashion-mlp | succeeded | `0123456` | — | eval/accuracy 0.5<br>eval/loss NaN | [README](fashion-mlp/README.md)"),
+                "\(markdown)")
     }
 }

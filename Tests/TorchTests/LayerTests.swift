@@ -1,10 +1,21 @@
 import Testing
 @testable import Torch
 
-/// Layers against torch.nn: the same seed gives the same initial weights (bit for bit),
-/// the state-dict keys are PyTorch's, and outputs and gradients match.
+/// Layers against torch.nn: the same seed gives the same initial weights, the state-dict
+/// keys are PyTorch's, and outputs and gradients match.
+///
+/// Initial weights are bit for bit PyTorch's when both run on this machine (each test also
+/// checks them against `Fixture.fresh`, written at test time). Against the committed fixture they
+/// agree within `initRtol`/`initAtol`: ATen draws uniform and normal values with vectorized
+/// kernels chosen by CPU, and `ATEN_CPU_CAPABILITY=default` on the AVX2 machine that wrote
+/// the fixture moved uniform draws by up to 1 ulp (3e-8) and normal draws by up to 1.9e-6
+/// in 100,000 draws: Box–Muller's `r·cos θ` carries the vectorized log's and cosine's error
+/// as an absolute error of the order of r·ε, whatever |x| is (so rtol alone cannot bound it).
+/// The bound is twice that.
 @Suite(.serialized) struct LayerTests {
     static let t = Fixture.load("layers")
+    static let initRtol = 1e-6, initAtol = 4e-6
+    static let fresh = Fixture.fresh("layers")
 
     func check(_ name: String, seed: UInt64, make: () -> Module, run: @escaping (Module, [Tensor]) -> [Tensor],
                rtol: Double = 1e-5, atol: Double = 1e-5) {
@@ -14,7 +25,10 @@ import Testing
         let expectedKeys = Self.t.metadata["\(name).keys"]!.split(separator: ",").map(String.init)
         #expect(module.stateDictKeys() == expectedKeys, "\(name): state-dict keys")
         for (key, value) in module.stateDict() {
-            expectIdentical(value, Self.t.tensors["\(name).state.\(key)"], "\(name): initial \(key)")
+            expectClose(value, Self.t.tensors["\(name).state.\(key)"], rtol: Self.initRtol, atol: Self.initAtol, "\(name): initial \(key)")
+            if let fresh = Self.fresh?.tensors["\(name).state.\(key)"] {
+                expectIdentical(value, fresh, "\(name): initial \(key), against torch.nn on this machine")
+            }
         }
         checkCase(file: "layers", name: name, rtol: rtol, atol: atol) { run(module, $0) }
         for (key, p) in module.namedParameters() {
@@ -77,6 +91,7 @@ import Testing
 
     @Test func seededGeneratorMatchesPyTorch() {
         manualSeed(42)
+        // Fewer than 16 values: ATen's scalar path on every CPU, so the committed bits hold anywhere.
         expectIdentical(Tensor.randn([3, 4]), Self.t.tensors["randn.seed42"], "randn after manualSeed(42)")
         expectIdentical(Tensor.rand([5]), Self.t.tensors["rand.seed42"], "rand after manualSeed(42)")
     }

@@ -21,8 +21,20 @@ import Testing
 
 /// Each optimizer runs six steps from the same parameters with the same gradients as
 /// torch.optim, and must land on the same values after every step.
+///
+/// Against the committed fixture (written on another machine, perhaps another CPU) the
+/// values agree within `rtol`/`atol` below; against torch.optim run on this machine at test
+/// time (`matchesTorchOptimBitForBitOnThisMachine`) they agree in every bit.
 @Suite(.serialized) struct OptimizerTests {
     static let t = Fixture.load("optim").tensors
+
+    /// Six float32 steps of about ten element-wise ops each (sqrt, division, addcdiv, lerp).
+    /// ATen's vectorized kernels (DEFAULT, AVX2, AVX-512) round some of these differently
+    /// by at most half an ulp per op, so the committed values can be off by a few ulp of
+    /// the parameters (|p| ≤ 3 here; 1 ulp at 1 is 1.2e-7). Measured: forcing
+    /// `ATEN_CPU_CAPABILITY=default` on the AVX2 machine that wrote the fixture moves SGD and
+    /// Adam by 1 ulp (1.2e-7). The bound allows 8 ulp near 1 and scales with |p|.
+    static let rtol = 1e-6, atol = 1e-6
 
     nonisolated(unsafe) static let configs: [String: ([Tensor]) -> any Optimizer] = [
         "sgd": { SGD($0, learningRate: 0.1) },
@@ -35,22 +47,44 @@ import Testing
         "adamw_wd": { AdamW($0, learningRate: 0.02, eps: 1e-6, weightDecay: 0.3) },
     ]
 
-    static func gradientStep(_ ps: [Tensor], _ k: Int) {
+    static func gradientStep(_ ps: [Tensor], _ k: Int) { gradientStep(ps, k, from: t) }
+
+    static func gradientStep(_ ps: [Tensor], _ k: Int, from t: [String: Tensor]) {
         let loss = (ps[0] * t["grad\(k).0"]!).sum() + (ps[1] * t["grad\(k).1"]!).sum()
         loss.backward()
     }
 
-    @Test(arguments: configs.keys.sorted())
-    func matchesTorchOptim(_ name: String) {
-        let ps = [Self.t["p0"]!.clone().requiringGrad(), Self.t["p1"]!.clone().requiringGrad()]
-        let optimizer = Self.configs[name]!(ps)
+    /// Runs `name` for six steps from the parameters and gradients in `t`, calling `check`
+    /// with the parameters after each step.
+    static func run(_ name: String, on t: [String: Tensor], check: (Int, [Tensor]) -> Void) {
+        let ps = [t["p0"]!.clone().requiringGrad(), t["p1"]!.clone().requiringGrad()]
+        let optimizer = configs[name]!(ps)
         for k in 0..<6 {
             optimizer.zeroGrad()
-            Self.gradientStep(ps, k)
+            gradientStep(ps, k, from: t)
             optimizer.step()
-            // The same ops in the same order on the same libtorch: the same bits.
-            expectIdentical(ps[0], Self.t["\(name).step\(k).0"], "\(name) step \(k) parameter 0")
-            expectIdentical(ps[1], Self.t["\(name).step\(k).1"], "\(name) step \(k) parameter 1")
+            check(k, ps)
+        }
+    }
+
+    @Test(arguments: configs.keys.sorted())
+    func matchesTorchOptim(_ name: String) {
+        Self.run(name, on: Self.t) { k, ps in
+            expectClose(ps[0], Self.t["\(name).step\(k).0"], rtol: Self.rtol, atol: Self.atol, "\(name) step \(k) parameter 0")
+            expectClose(ps[1], Self.t["\(name).step\(k).1"], rtol: Self.rtol, atol: Self.atol, "\(name) step \(k) parameter 1")
+        }
+    }
+
+    /// The stronger claim, where it holds: the same ops in the same order on the same
+    /// libtorch and the same CPU give the same bits. torch.optim runs now, on this machine,
+    /// in the project's `.venv` (`scripts/make-fixtures.py --only optim --out DIR`).
+    @Test func matchesTorchOptimBitForBitOnThisMachine() throws {
+        guard let fresh = Fixture.fresh("optim")?.tensors else { return }
+        for name in Self.configs.keys.sorted() {
+            Self.run(name, on: fresh) { k, ps in
+                expectIdentical(ps[0], fresh["\(name).step\(k).0"], "\(name) step \(k) parameter 0 (torch.optim on this machine)")
+                expectIdentical(ps[1], fresh["\(name).step\(k).1"], "\(name) step \(k) parameter 1 (torch.optim on this machine)")
+            }
         }
     }
 
@@ -64,8 +98,13 @@ import Testing
         let second = Self.configs[name]!(ps)
         try second.load(from: path)
         for k in 3..<6 { second.zeroGrad(); Self.gradientStep(ps, k); second.step() }
-        expectIdentical(ps[0], Self.t["\(name).step5.0"], "\(name) after resume")
-        expectIdentical(ps[1], Self.t["\(name).step5.1"], "\(name) after resume")
+        // Against an uninterrupted run here: same ops, same machine, so the same bits.
+        var uninterrupted: [Tensor] = []
+        Self.run(name, on: Self.t) { k, p in if k == 5 { uninterrupted = p.map { $0.detached().clone() } } }
+        expectIdentical(ps[0], uninterrupted[0], "\(name) after resume, against an uninterrupted run")
+        expectIdentical(ps[1], uninterrupted[1], "\(name) after resume, against an uninterrupted run")
+        expectClose(ps[0], Self.t["\(name).step5.0"], rtol: Self.rtol, atol: Self.atol, "\(name) after resume, against torch.optim")
+        expectClose(ps[1], Self.t["\(name).step5.1"], rtol: Self.rtol, atol: Self.atol, "\(name) after resume, against torch.optim")
     }
 
     @Test func loadingStateOfAnotherOptimizerFails() throws {

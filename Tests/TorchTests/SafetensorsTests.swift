@@ -128,3 +128,109 @@ import Testing
         }
     }
 }
+
+/// The 26 files of the reliability campaign's appendix E, made here byte by byte: each must
+/// load (the control, an empty tensor) or throw an error naming the problem, never crash.
+@Suite(.serialized) struct SafetensorsBadFileTests {
+    /// `<u64 little-endian header length><header><data>`.
+    static func file(_ header: String, data: Data = Data(), length: UInt64? = nil) -> Data {
+        var bytes = Data()
+        withUnsafeBytes(of: (length ?? UInt64(header.utf8.count)).littleEndian) { bytes.append(contentsOf: $0) }
+        bytes.append(Data(header.utf8))
+        bytes.append(data)
+        return bytes
+    }
+
+    static func entry(_ dtype: String = "F32", shape: String, offsets: String) -> String {
+        #"{"a": {"dtype": "\#(dtype)", "shape": \#(shape), "data_offsets": \#(offsets)}}"#
+    }
+
+    /// Bytes from a fixed linear congruential generator: "random", and the same on every run.
+    static func noise(_ count: Int) -> Data {
+        var state: UInt64 = 0x9E37_79B9_7F4A_7C15
+        return Data((0..<count).map { _ in
+            state = state &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return UInt8(truncatingIfNeeded: state >> 56)
+        })
+    }
+
+    /// (file name, content or nil for "no such file", the expected reason; "" for a file that loads).
+    static let cases: [(String, Data?, String)] = {
+        let sixteen = Data(count: 16)
+        let valid = file(entry(shape: "[2, 2]", offsets: "[0, 16]"), data: sixteen)
+        let two = #"{"a": {"dtype": "F32", "shape": [2], "data_offsets": [0, 8]}, "b": {"dtype": "F32", "shape": [2], "data_offsets": [4, 12]}}"#
+        let deep = "{\"a\": " + String(repeating: "[", count: 100_000) + String(repeating: "]", count: 100_000) + "}"
+        return [
+            ("valid", valid, ""),
+            ("empty", Data(), "the file has 0 bytes, fewer than the 8-byte header length"),
+            ("four-bytes", Data([1, 2, 3, 4]), "the file has 4 bytes, fewer than the 8-byte header length"),
+            ("length-2^63", file("{}", length: 1 << 63), "the header length 9223372036854775808 is implausible (corrupt file?)"),
+            ("length-past-eof", file("{}", length: 64), "truncated: the header needs 64 bytes, the file has 2 after the length"),
+            ("not-json", file("hello, world"), "the header is not a JSON object (corrupt file?)"),
+            ("json-array", file("[1, 2]"), "the header is not a JSON object (corrupt file?)"),
+            ("dtype-f128", file(entry("F128", shape: "[2]", offsets: "[0, 32]"), data: Data(count: 32)),
+             "tensor 'a' has dtype 'F128'; supported: BF16, BOOL, F16, F32, F64, I16, I32, I64, I8, U8"),
+            ("shape-minus-one", file(entry(shape: "[-1]", offsets: "[0, 4]"), data: Data(count: 4)),
+             "tensor 'a' has a negative dimension in [-1]"),
+            ("shape-overflow-f32", file(entry(shape: "[4294967296, 4294967296]", offsets: "[0, 0]")),
+             "tensor 'a' of shape [4294967296, 4294967296] and dtype F32 is too large to address: its size in bytes or a stride passes 64 bits (corrupt file?)"),
+            ("data-short", file(entry(shape: "[4]", offsets: "[0, 16]"), data: Data(count: 8)),
+             "truncated: tensor 'a' ends at byte 16 of the data, which has 8 bytes"),
+            ("overlap", file(two, data: Data(count: 12)), "tensor 'b' overlaps the tensor before it"),
+            ("trailing", file(entry(shape: "[2, 2]", offsets: "[0, 16]"), data: Data(count: 24)),
+             "8 bytes after the last tensor (corrupt file?)"),
+            ("half-data", valid.prefix(valid.count - 8), "truncated: tensor 'a' ends at byte 16 of the data, which has 8 bytes"),
+            ("noise", noise(1024), "is implausible (corrupt file?)"),
+            ("metadata-number", file(#"{"__metadata__": 3}"#), "__metadata__ must map strings to strings"),
+            ("shape-overflow-f64", file(entry("F64", shape: "[3037000500, 3037000500]", offsets: "[0, 0]")),
+             "tensor 'a' of shape [3037000500, 3037000500] and dtype F64 is too large to address: its size in bytes or a stride passes 64 bits (corrupt file?)"),
+            ("float-offsets", file(entry(shape: "[1]", offsets: "[0.5, 4.5]"), data: Data(count: 4)),
+             "tensor 'a' has a data_offsets that holds 0.5, which is not a whole number that fits in 64 bits; it must be an array of whole numbers"),
+            ("missing", nil, "cannot open: No such file or directory"),
+            ("deep-nesting", file(deep), "the header is not a JSON object (corrupt file?)"),
+            ("shape-int64-max-u8", file(entry("U8", shape: "[9223372036854775807]", offsets: "[0, 9223372036854775807]")),
+             "truncated: tensor 'a' ends at byte 9223372036854775807 of the data, which has 0 bytes"),
+            ("offsets-near-int64-max", file(entry("U8", shape: "[4]", offsets: "[9223372036854775803, 9223372036854775807]")),
+             "truncated: tensor 'a' ends at byte 9223372036854775807 of the data, which has 0 bytes"),
+            ("shape-1e30", file(entry(shape: "[1e30]", offsets: "[0, 4]"), data: Data(count: 4)),
+             "tensor 'a' has a shape that holds 1e+30, which is not a whole number that fits in 64 bits; it must be an array of whole numbers"),
+            ("shape-true", file(entry(shape: "[true]", offsets: "[0, 4]"), data: Data(count: 4)),
+             "tensor 'a' has a shape that holds the boolean true; it must be an array of whole numbers"),
+            ("shape-zero-huge", file(entry(shape: "[0, 4611686018427387904, 4]", offsets: "[0, 0]")),
+             "tensor 'a' of shape [0, 4611686018427387904, 4] and dtype F32 is too large to address: its size in bytes or a stride passes 64 bits (corrupt file?)"),
+            ("shape-zero", file(entry(shape: "[0, 3]", offsets: "[0, 0]")), ""),
+            ("offsets-string", file(entry(shape: "[1]", offsets: #""0-4""#), data: Data(count: 4)),
+             "tensor 'a' has a data_offsets that is a string; it must be an array of whole numbers"),
+            ("no-shape", file(#"{"a": {"dtype": "F32", "data_offsets": [0, 4]}}"#, data: Data(count: 4)), "the entry for 'a' has no shape"),
+        ]
+    }()
+
+    @Test(arguments: cases.indices)
+    func badFileIsAClearError(index: Int) throws {
+        let (name, content, reason) = Self.cases[index]
+        let path = FileManagerTemp.path("appendix-e-\(name).safetensors")
+        try? FileManager.default.removeItem(atPath: path)
+        if let content { try content.write(to: URL(fileURLWithPath: path)) }
+        if reason.isEmpty {
+            let file = try Safetensors.load(path)
+            #expect(file.tensors["a"] != nil, "\(name)")
+            return
+        }
+        do {
+            let file = try Safetensors.load(path)
+            Issue.record("\(name): loaded \(file.tensors.mapValues(\.shape)) instead of failing with '\(reason)'")
+        } catch let error as TorchError {
+            guard case .safetensors(let errorPath, let message) = error else { Issue.record("\(name): \(error)"); return }
+            #expect(errorPath == path)
+            #expect(message.contains(reason), "\(name): \(message)")
+        }
+    }
+
+    @Test func aFolderIsNamedAsOne() throws {
+        let folder = FileManagerTemp.path("appendix-e-folder.safetensors")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        #expect(throws: TorchError.safetensors(path: folder, reason: "is a folder, not a file; give the path of a .safetensors file inside it")) {
+            try Safetensors.load(folder)
+        }
+    }
+}

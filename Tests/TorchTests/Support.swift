@@ -17,6 +17,65 @@ enum Fixture {
         cache[name] = file
         return file
     }
+
+    nonisolated(unsafe) private static var freshFiles: [String: Safetensors.File]?
+
+    /// Reference values written now, on this machine, by the project's `.venv` PyTorch
+    /// (`scripts/make-fixtures.py --only optim layers --out DIR`, once per test process):
+    /// where the same ops run on the same libtorch and CPU, Lab must match them bit for bit.
+    /// Nil, with a recorded issue, when that Python is missing or the script fails.
+    static func fresh(_ name: String) -> Safetensors.File? {
+        lock.lock()
+        defer { lock.unlock() }
+        if freshFiles == nil { freshFiles = writeFresh(["optim", "layers"]) }
+        guard let file = freshFiles?[name] else {
+            Issue.record("no fresh reference values for '\(name)' (see the issue above)")
+            return nil
+        }
+        return file
+    }
+
+    private static func writeFresh(_ families: [String]) -> [String: Safetensors.File] {
+        let root = directory.appendingPathComponent("../../..").standardized
+        let python = root.appendingPathComponent(".venv/bin/python").path
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            Issue.record("no project Python at \(python): run scripts/install-deps")
+            return [:]
+        }
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("lab-fixtures-\(getpid())")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = [root.appendingPathComponent("scripts/make-fixtures.py").path, "--only"] + families + ["--out", out.path]
+        process.standardOutput = FileHandle.nullDevice
+        let errors = Pipe()
+        process.standardError = errors
+        do { try process.run() } catch {
+            Issue.record("cannot run \(python): \(error)")
+            return [:]
+        }
+        let message = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            Issue.record("scripts/make-fixtures.py --only \(families.joined(separator: " ")) failed (\(process.terminationStatus)): \(message)")
+            return [:]
+        }
+        var files: [String: Safetensors.File] = [:]
+        for family in families {
+            do { files[family] = try Safetensors.load(out.appendingPathComponent("\(family).safetensors").path, memoryMapped: false) }
+            catch { Issue.record("fresh \(family) values: \(error)") }
+        }
+        return files
+    }
+
+    /// Where the fixtures loaded so far were written, beside this machine: appended to every
+    /// failed comparison, since libtorch's float results differ in the last bits between CPUs.
+    static var machines: String {
+        lock.lock()
+        defer { lock.unlock() }
+        let written = Set(cache.values.map { CPUInfo(fixtureMetadata: $0.metadata)?.description ?? "an unrecorded CPU" })
+        return "[fixtures written on \(written.sorted().joined(separator: "; ")); this machine: \(CPUInfo.current)]"
+    }
 }
 
 /// Checks shape, then values within `atol + rtol·|expected|`, naming the worst element.
@@ -38,7 +97,7 @@ func expectClose(_ actual: Tensor?, _ expected: Tensor?, rtol: Double = 1e-5, at
     let bad = (diff .> allowed).logicalAnd(e.isfinite()).any().item() != 0
     let nanMismatch = (a.isnan() .!= e.isnan()).any().item() != 0
     if bad || nanMismatch {
-        Issue.record("\(what): max |difference| \(diff.nan0().max().item()) exceeds atol \(atol) + rtol \(rtol)·|expected|",
+        Issue.record("\(what): max |difference| \(diff.nan0().max().item()) exceeds atol \(atol) + rtol \(rtol)·|expected| \(Fixture.machines)",
                      sourceLocation: sourceLocation)
     }
 }
@@ -50,7 +109,7 @@ func expectIdentical(_ actual: Tensor?, _ expected: Tensor?, _ what: String, sou
     #expect(actual.dtype == expected.dtype, "\(what): dtype", sourceLocation: sourceLocation)
     let a = actual.detached().contiguous().to(.cpu), e = expected.detached().contiguous().to(.cpu)
     let same = rawBytes(a) == rawBytes(e)
-    #expect(same, "\(what): values differ in their bits", sourceLocation: sourceLocation)
+    #expect(same, "\(what): values differ in their bits \(Fixture.machines)", sourceLocation: sourceLocation)
 }
 
 func rawBytes(_ t: Tensor) -> [UInt8] {

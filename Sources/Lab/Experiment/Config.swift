@@ -47,6 +47,7 @@ extension ExperimentConfig {
         var object = try jsonObject()
         let fields = Dictionary(uniqueKeysWithValues: self.fields.map { ($0.name, $0) })
         let mirror = Dictionary(uniqueKeysWithValues: Mirror(reflecting: self).children.compactMap { c in c.label.map { ($0, c.value) } })
+        var given: [String: String] = [:]   // key → the value text it was first given
         for assignment in assignments {
             guard let eq = assignment.firstIndex(of: "=") else { throw LabError.badAssignment(assignment) }
             let key = String(assignment[..<eq]).trimmingCharacters(in: .whitespaces)
@@ -54,8 +55,15 @@ extension ExperimentConfig {
             guard let field = fields[key], let current = mirror[key] else {
                 throw LabError.unknownConfigKey(key, valid: self.fields)
             }
+            if let first = given[key] { throw LabError.duplicateConfigKey(key, first: first, second: text) }
+            given[key] = text
             guard let parsed = ConfigParsing.parse(text, like: current) else {
                 throw LabError.badConfigValue(key: key, value: text, type: field.type)
+            }
+            // JSON, in which configs are keyed and recorded, has no NaN or infinity; and no
+            // hyperparameter is meaningfully NaN, so the value is refused rather than encoded.
+            if ConfigParsing.containsNonFinite(parsed) {
+                throw LabError.nonFiniteConfigValue(key: key, value: text, type: field.type)
             }
             object[key] = parsed
         }
@@ -111,6 +119,15 @@ enum ConfigParsing {
             return values.contains(where: { $0 == nil }) ? nil : values.map { $0! }
         default:
             return nil
+        }
+    }
+
+    /// Whether a parsed value is, or holds, a NaN or infinite number.
+    static func containsNonFinite(_ value: Any) -> Bool {
+        switch value {
+        case let number as Double: return !number.isFinite
+        case let values as [Any]: return values.contains(where: containsNonFinite)
+        default: return false
         }
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Reports
 
 /// What a step's body receives: the config, its seed, logging and report outputs.
 public final class Context<C: ExperimentConfig> {
@@ -41,7 +42,7 @@ public final class Context<C: ExperimentConfig> {
 
     /// Stores a file produced by the step with its cache entry.
     public func artifact(_ name: String, data: Data) throws {
-        let file = "artifact-" + name.map { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" ? $0 : "_" }.map(String.init).joined()
+        let file = "artifact-" + FileName.component(name, fallback: "unnamed")  // short, safe, one per name
         try data.write(to: environment.recorder.artifactFolder.appendingPathComponent(file))
         environment.recorder.artifact(name, file: file)
     }

@@ -6,8 +6,7 @@ enum OutputCoding {
     /// Writes the files of `value` through `write(bytes, file name)`.
     static func save<O: Codable>(_ value: O, step: String, write: (Data, String) throws -> Void) throws {
         let archive = TensorArchive()
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        let encoder = NonFinite.encoder()   // a NaN or infinite Double is "nan", "inf", "-inf"
         encoder.userInfo[.tensorArchive] = archive
         let json: Data
         do {
@@ -28,7 +27,7 @@ enum OutputCoding {
         if FileManager.default.fileExists(atPath: tensorsFile.path) {
             tensors = try Safetensors.load(tensorsFile.path).tensors
         }
-        let decoder = JSONDecoder()
+        let decoder = NonFinite.decoder()
         decoder.userInfo[.tensorArchive] = TensorArchive(tensors: tensors)
         return try decoder.decode(Box<O>.self, from: json).value
     }

@@ -20,12 +20,14 @@ public struct GitInfo: Codable, Sendable, Equatable {
     /// or untracked files (ignored files do not count).
     public var isDirty: Bool
     /// Every uncommitted change as one unified diff against HEAD (against the empty tree
-    /// when there are no commits): staged and unstaged changes of tracked files, and
-    /// untracked files as new-file diffs with their content. Binary files appear as
-    /// `Binary files a/x and b/x differ`; an untracked symbolic link as a mode-120000 file
-    /// holding its target. Bytes that are not UTF-8 are replaced by U+FFFD. Empty when
-    /// ``isDirty`` is false, and also when the only change is a file that was staged and then
-    /// deleted from the working tree (HEAD and the working tree agree about it).
+    /// when there are no commits): staged and unstaged changes of tracked files, after a
+    /// listing of the untracked files by size, SHA-256 and path (their content is not stored:
+    /// `#\t<bytes>\t<sha256>\t<path>` lines, which `git apply` skips). Binary files appear as
+    /// `Binary files a/x and b/x differ`. Bytes that are not UTF-8 are replaced by U+FFFD. At
+    /// most ``Git/patchLimit`` bytes: a longer patch is cut at a line end and ends with a
+    /// line giving the full patch's size and SHA-256. Empty when ``isDirty`` is false, and
+    /// also when the only change is a file that was staged and then deleted from the working
+    /// tree (HEAD and the working tree agree about it).
     public var patch: String
     /// The top-level directory of the working tree, without a trailing slash (for a bare
     /// repository, its git directory).
@@ -43,6 +45,17 @@ public struct GitInfo: Codable, Sendable, Equatable {
         self.isDirty = isDirty
         self.patch = patch
         self.root = root
+    }
+}
+
+extension GitInfo {
+    /// What a run says about its provenance when it records no commit, or nil when it does:
+    /// outside any repository, or in a repository whose branch has no commits yet (the run
+    /// records the branch, the dirty flag and the patch against the empty tree).
+    public static func note(for git: GitInfo?) -> String? {
+        guard let git else { return "not inside a git repository: no commit recorded" }
+        guard git.commit == nil else { return nil }
+        return "a git repository with no commits yet: no commit recorded (commit the experiment to record where it came from)"
     }
 }
 
@@ -177,14 +190,13 @@ public enum Git {
         return git_status_list_entrycount(list) > 0
     }
 
-    /// Staged, unstaged and untracked changes against `tree` (the empty tree when nil),
-    /// printed as one unified diff.
+    /// Staged and unstaged changes against `tree` (the empty tree when nil), printed as one
+    /// unified diff after the listing of untracked files, capped at ``patchLimit``.
     private static func uncommittedPatch(_ repo: OpaquePointer?, tree: OpaquePointer?, root: String) throws -> String {
         var options = git_diff_options()
         try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "prepare a diff")
-        options.flags = GIT_DIFF_INCLUDE_UNTRACKED.rawValue
-            | GIT_DIFF_RECURSE_UNTRACKED_DIRS.rawValue
-            | GIT_DIFF_SHOW_UNTRACKED_CONTENT.rawValue
+        // Tracked files only: untracked ones are listed by name, size and hash (their
+        // content, a 187 MB CSV say, went into every run's record).
 
         var diff: OpaquePointer?
         try check(
@@ -201,7 +213,8 @@ public enum Git {
             }, Unmanaged.passUnretained(sink).toOpaque())
         }
         try check(printed, "print the diff of '\(root)'")
-        return String(decoding: sink.bytes, as: UTF8.self)
+        let untracked = try untrackedListing(repo, root: root)
+        return String(decoding: capped(Array(untracked.utf8) + sink.bytes), as: UTF8.self)
     }
 
     /// The full commit id that `revision` (a branch, tag, `HEAD~2`, a short hash …) names in
@@ -238,7 +251,7 @@ public enum Git {
 
     /// Returns `status` when it is not negative; otherwise throws the thread's last libgit2 error.
     @discardableResult
-    private static func check(_ status: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
+    static func check(_ status: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
         guard status < 0 else { return status }
         var message = "error \(status)"
         if let error = git_error_last(), let text = error.pointee.message {

@@ -43,7 +43,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
             cpuModel: cpuModelName() ?? "unknown",
             logicalCores: max(1, ProcessInfo.processInfo.processorCount),
             memoryBytes: physicalMemory(),
-            hostname: hostName(),
+            hostname: hostName,
             swiftVersion: compilerVersion)
     }
 }
@@ -135,7 +135,13 @@ extension MachineInfo {
         return Int(clamping: ProcessInfo.processInfo.physicalMemory)
     }
 
-    private static func hostName() -> String {
+    /// This machine's host name, from `gethostname` (`"unknown"` when it fails or is empty).
+    ///
+    /// Invariant: the one source of the host name. A run records it when it starts and the
+    /// store compares it when deciding whether a `running` run's process is gone; two sources
+    /// that disagree (Foundation's `hostName` may be a DNS name) would leave a killed run
+    /// `running` for ever.
+    public static var hostName: String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let status = buffer.withUnsafeMutableBufferPointer { pointer in
             pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {

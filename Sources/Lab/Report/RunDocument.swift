@@ -34,7 +34,7 @@ public enum RunDocument {
             let stepSeries = series.filter { $0.key.hasPrefix(step.name + "/") }.sorted { $0.key < $1.key }.map { key, points in
                 Series(name: String(key.dropFirst(step.name.count + 1)), points: points.map { SeriesPoint(x: Int($0.x), value: $0.value) })
             }
-            let items = outputs[step.name].flatMap { try? JSONDecoder().decode([ReportItem].self, from: Data($0.utf8)) } ?? []
+            let items = outputs[step.name].flatMap { try? NonFinite.decoder().decode([ReportItem].self, from: Data($0.utf8)) } ?? []
             sections.append(StepSection(
                 name: step.name, kind: step.kind, prose: proseBetween(previousEnd, range.lowerBound),
                 source: source?.text(range) ?? "", sourceLine: step.sourceLine, cacheHit: step.cacheHit,

@@ -11,12 +11,13 @@ enum Interrupts {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
-                try? logger.close()
-                if var run = try? store.run(id: runId) {
+                store.recording("part of the run's metric series") { try logger.close() }
+                store.recording("the run's final status (interrupted)") {
+                    var run = try store.run(id: runId)
                     run.status = .interrupted
                     run.endedAt = Date()
                     run.error = sig == SIGINT ? "interrupted (SIGINT)" : "terminated (SIGTERM)"
-                    try? store.update(run)
+                    try store.retrying(attempts: 2) { try store.update(run) }
                 }
                 FileHandle.standardError.write(Data("\nrun \(runId) interrupted; finished steps are cached\n".utf8))
                 // `_exit`, not `exit`: the main thread may be inside libtorch, and `exit` would run

@@ -7,14 +7,15 @@ public struct RunOptions: Sendable, Equatable {
     public var explain = false
     public var noCache = false
     public var seed: UInt64 = 0
-    /// The project folder holding `.lab/` (default: the current directory, or `LAB_ROOT`).
+    /// The project folder holding `.lab/`: `LAB_ROOT`, else the top of the git repository
+    /// holding the current directory, else the current directory (see ``ProjectRoot``).
     public var root: String
 
     public init(root: String) { self.root = root }
 
     /// Parses `run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]`.
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
-        var options = RunOptions(root: environment["LAB_ROOT"] ?? FileManager.default.currentDirectoryPath)
+        var options = RunOptions(root: ProjectRoot.find(environment: environment))
         var i = 0
         var args = arguments
         if args.first == "run" { args.removeFirst() }

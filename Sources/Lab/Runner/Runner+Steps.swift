@@ -38,7 +38,7 @@ extension Runner {
                         hits[node.index] = folder
                         step.cacheHit = true
                         step.seconds = Date().timeIntervalSince(started)
-                        try? store.record(step)
+                        store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
                         print(String(format: "  ✓ %@  cached", pad(node.name)))
                         return
                     }
@@ -46,31 +46,31 @@ extension Runner {
                     print("  ! \(pad(node.name))  cache entry corrupt (recording.json: cannot be decoded): evicted, recomputing")
                 }
                 step.status = "running"   // what a crash leaves behind: the step it happened in
-                try? store.record(step)
+                store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
                 try execute(node, key: key, runId: runId, logger: logger)
                 step.status = "succeeded"
                 step.seconds = Date().timeIntervalSince(started)
-                try? store.record(step)
+                store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
                 print(String(format: "  ✓ %@  %.2f s", pad(node.name), step.seconds))
             }
             return nil
         } catch let upstream as UpstreamFailure {
             // A cached input could not be decoded and failed when recomputed: blame it.
             step.status = "not run"
-            try? store.record(step)
+            store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
             let producer = upstream.node
             let producerKey = keys[producer.index]!
             let failed = StepRecord(runId: runId, name: producer.name, kind: producer.kind.rawValue, key: producerKey.hex,
                                     cacheHit: false, status: "failed", seconds: 0, keyParts: keyPartsJSON(producerKey),
                                     sourceLine: producer.line)
-            try? store.record(failed)
+            store.recording("step '\(producer.name)' (failed)") { try store.record(failed) }
             let location = location(of: producer)
             print("  ✗ \(pad(producer.name))  failed at \(location): \(upstream.error)")
             return StepFailure(step: producer.name, message: "\(upstream.error)", location: location)
         } catch {
             step.status = "failed"
             step.seconds = Date().timeIntervalSince(started)
-            try? store.record(step)
+            store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
             let location = location(of: node)
             print("  ✗ \(pad(node.name))  failed at \(location): \(error)")
             return StepFailure(step: node.name, message: "\(error)", location: location)
@@ -86,7 +86,7 @@ extension Runner {
         let step = StepRecord(runId: runId, name: node.name, kind: node.kind.rawValue, key: key.hex, cacheHit: false,
                               status: "succeeded", seconds: Date().timeIntervalSince(started), keyParts: keyPartsJSON(key),
                               sourceLine: node.line)
-        try? store.record(step)
+        store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
         print(String(format: "  ✓ %@  %.2f s  (recomputed)", pad(node.name), step.seconds))
     }
 

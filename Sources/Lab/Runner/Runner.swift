@@ -7,6 +7,7 @@ import Foundation
 /// the experiment and exits with 0 (succeeded), 1 (a step failed), 2 (bad arguments) or
 /// 130 (interrupted).
 public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
+    MainGuard.markEntered()
     // Line-buffered output: progress and step lines appear as they happen in a log or CI too.
     setvbuf(stdout, nil, _IOLBF, 0)
     let environment = ProcessInfo.processInfo.environment
@@ -96,7 +97,7 @@ final class Runner<C: ExperimentConfig> {
         let git: GitInfo?
         var notes: [String] = []
         do { git = try Git.inspect(path: options.root) } catch { git = nil; notes.append("git: \(error)") }
-        if git == nil { notes.append("not inside a git repository: no commit recorded") }
+        if let note = GitInfo.note(for: git) { notes.append(note) }
         var record = RunRecord(
             id: runId, experiment: experiment.name, status: .running, startedAt: Date(), endedAt: nil,
             failedStep: nil, error: nil, errorLocation: nil,
@@ -104,15 +105,16 @@ final class Runner<C: ExperimentConfig> {
             gitDirty: git?.isDirty, gitPatch: git?.patch,
             environment: environmentJSON(), config: (try? config.jsonText()) ?? "{}",
             rootSeed: Int64(bitPattern: options.seed), smoke: options.smoke,
-            pid: getpid(), hostname: ProcessInfo.processInfo.hostName)
+            pid: getpid(), hostname: RunStore.currentHostname)
         // Crashes of earlier runs in this folder (a Swift trap in a step): record them first.
         CrashReports.collect(store: store, folder: labFolder.appendingPathComponent("crashes"))
-        let previous = (try? store.runs(experiment: experiment.name, limit: 1))?.first
+        var previous: RunRecord?
+        if options.explain { store.reading("the previous run, for --explain") { previous = try store.runs(experiment: experiment.name, limit: 1).first } }
         do { try store.insert(record) } catch {
             FileHandle.standardError.write(Data("error: cannot record the run in \(labFolder.path)/lab.sqlite: \(error)\n".utf8))
             return 1
         }
-        try? store.saveSource(runId: runId, path: experiment.file, text: source.lines.joined(separator: "\n"))
+        store.recording("the experiment's source (its report will lack prose and code)") { try store.saveSource(runId: runId, path: experiment.file, text: source.lines.joined(separator: "\n")) }
         let logger = MetricLogger(store: store, runId: runId)
         Interrupts.install(store: store, runId: runId, logger: logger)
         CrashReports.install(runId: runId, folder: labFolder.appendingPathComponent("crashes"))
@@ -130,7 +132,7 @@ final class Runner<C: ExperimentConfig> {
                 let key = keys[node.index]!
                 let step = StepRecord(runId: runId, name: node.name, kind: node.kind.rawValue, key: key.hex, cacheHit: false,
                                       status: "not run", seconds: 0, keyParts: keyPartsJSON(key), sourceLine: node.line)
-                try? store.record(step)
+                store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
                 continue
             }
             if let failure = runStep(node, runId: runId, logger: logger) {
@@ -141,14 +143,21 @@ final class Runner<C: ExperimentConfig> {
                 record.errorLocation = failure.location
             }
         }
-        try? logger.close()
+        store.recording("part of the run's metric series") { try store.retrying { try logger.close() } }
         record.endedAt = Date()
         if !failed { record.status = .succeeded }
-        try? store.update(record)
-        let metrics = (try? store.summaries(runId: runId)) ?? []
+        // The final status is what `lab ls` and the report show: retried, and a run whose end
+        // cannot be recorded exits non-zero even when every step succeeded (D20).
+        let ended = store.recording("the run's final status (\(record.status.rawValue))") { try store.retrying { try store.update(record) } }
+        var metrics: [SummaryRecord] = []
+        store.reading("the run's metrics, to print them") { metrics = try store.summaries(runId: runId) }
         if !metrics.isEmpty {
             print("metrics:")
             for m in metrics { print("  \(m.step)/\(m.name)  \(String(format: "%.6g", m.value))") }
+        }
+        if !ended {
+            FileHandle.standardError.write(Data("error: run \(runId) \(record.status.rawValue), but the store still says it is running (lab ls shows it crashed); no report written. Free space on the disk holding \(labFolder.path) and run again.\n".utf8))
+            return 1
         }
         if options.smoke {
             print("smoke run: reports/ left as it was (lab report \(runId) writes this run's report)")
@@ -206,8 +215,9 @@ final class Runner<C: ExperimentConfig> {
 
     func execute(_ node: Node, key: CacheKey, runId: String, logger: MetricLogger, streamLogs: Bool = true) throws {
         let staged = try cache.stage()
-        let recorder = StepRecorder(artifactFolder: staged) { name, x, value in
-            if streamLogs { try? logger.log(step: node.name, name: name, x: Int64(x), value: value) }
+        let recorder = StepRecorder(artifactFolder: staged) { [store] name, x, value in
+            guard streamLogs else { return }
+            store.recording("the series '\(name)' of step '\(node.name)' (some points)", once: true) { try logger.log(step: node.name, name: name, x: Int64(x), value: value) }
         }
         // The checkpoint is this run's while the step computes (see CheckpointStore).
         let checkpoints = node.kind == .train
@@ -234,12 +244,10 @@ final class Runner<C: ExperimentConfig> {
             }
         }
         let recording = recorder.recording
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        try encoder.encode(recording).write(to: staged.appendingPathComponent("recording.json"))
+        try NonFinite.encoder().encode(recording).write(to: staged.appendingPathComponent("recording.json"))
         try cache.commit(key: key.hex, staged: staged, step: node.name, experiment: experiment.name,
                          meta: ["kind": node.kind.rawValue])
-        for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: node.name, name: name, value: value) }
+        for (name, value) in recording.metrics { store.recording("the metric '\(name)' of step '\(node.name)'") { try store.setSummary(runId: runId, step: node.name, name: name, value: value) } }
         saveItems(recording.items, runId: runId, step: node.name)
         checkpoints?.finish()
     }
@@ -249,24 +257,25 @@ final class Runner<C: ExperimentConfig> {
     @discardableResult
     func restoreRecording(from folder: URL, step: String, runId: String, logger: MetricLogger) -> Bool {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent("recording.json")),
-              let recording = try? JSONDecoder().decode(StepRecording.self, from: data) else { return false }
+              let recording = try? NonFinite.decoder().decode(StepRecording.self, from: data) else { return false }
         for (name, points) in recording.series {
-            for p in points { try? logger.log(step: step, name: name, x: Int64(p.x), value: p.value) }
+            for p in points { store.recording("the series '\(name)' of step '\(step)' (some points)", once: true) { try logger.log(step: step, name: name, x: Int64(p.x), value: p.value) } }
         }
-        for (name, value) in recording.metrics { try? store.setSummary(runId: runId, step: step, name: name, value: value) }
+        for (name, value) in recording.metrics { store.recording("the metric '\(name)' of step '\(step)'") { try store.setSummary(runId: runId, step: step, name: name, value: value) } }
         saveItems(recording.items, runId: runId, step: step)
         return true
     }
 
     func saveItems(_ items: [ReportItem], runId: String, step: String) {
-        guard !items.isEmpty, let data = try? JSONEncoder().encode(items) else { return }
-        try? store.saveStepOutputs(runId: runId, step: step, itemsJSON: String(decoding: data, as: UTF8.self))
+        guard !items.isEmpty, let data = try? NonFinite.encoder().encode(items) else { return }
+        store.recording("the report items of step '\(step)'") { try store.saveStepOutputs(runId: runId, step: step, itemsJSON: String(decoding: data, as: UTF8.self)) }
     }
 
     // MARK: explain
 
     func explain(previous: RunRecord?) {
-        let before = previous.flatMap { try? store.steps(runId: $0.id) } ?? []
+        var before: [StepRecord] = []
+        if let previous { store.reading("the steps of run \(previous.id), for --explain") { before = try store.steps(runId: previous.id) } }
         let previousConfig = previous.flatMap { try? JSONSerialization.jsonObject(with: Data($0.config.utf8)) as? [String: Any] } ?? [:]
         let currentConfig = (try? config.jsonObject()) ?? [:]
         print("explain (against run \(previous?.id ?? "none")):")
@@ -341,5 +350,5 @@ final class Runner<C: ExperimentConfig> {
     }
 
     lazy var width: Int = experiment.nodes.map(\.name.count).max() ?? 8
-    func pad(_ name: String) -> String { name.padding(toLength: max(width, name.count), withPad: " ", startingAt: 0) }
+    func pad(_ name: String) -> String { name.count > 60 ? String(name.prefix(59)) + "…" : name.padding(toLength: min(max(width, name.count), 60), withPad: " ", startingAt: 0) }
 }

@@ -77,9 +77,11 @@ public final class MetricLogger: @unchecked Sendable {
         buffer.reserveCapacity(self.flushEvery)
     }
 
-    /// Writes what is still buffered, ignoring errors; call ``close()`` to see them.
+    /// Writes what is still buffered; a failure is a warning on standard error (call
+    /// ``close()`` to handle it instead).
     deinit {
-        try? flush()
+        let pending = bufferLock.withLock { buffer.count }
+        store.recording("\(pending) buffered metric points of run '\(runId)'") { try flush() }
     }
 
     /// Buffers one point of the series `step/name`; writes the buffer when it holds

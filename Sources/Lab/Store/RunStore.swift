@@ -27,18 +27,24 @@ public final class RunStore: @unchecked Sendable {
     /// The store's conventional location inside a project: `.lab/lab.sqlite`.
     public static let defaultRelativePath = ".lab/lab.sqlite"
 
-    /// The connection pool; one writer and several concurrent readers.
-    let pool: DatabasePool
+    /// The connection pool; one writer and several concurrent readers (a read-only queue
+    /// for a store opened by ``reading(path:)`` on a full disk).
+    let pool: any DatabaseWriter
+    /// Whether the store was opened read-only, as the file was at its last checkpoint.
+    public let isReadOnlySnapshot: Bool
 
     /// Opens the store at `path`, creating the file, its parent folders and the schema
     /// as needed.
     ///
     /// - Parameter path: The database file, e.g. `<project>/.lab/lab.sqlite`.
     /// - Throws: ``StoreError/cannotCreateFolder(path:reason:)`` when the parent folder
-    ///   cannot be made, ``StoreError/cannotOpen(path:reason:)`` when SQLite cannot open
-    ///   or migrate the file.
+    ///   cannot be made; when SQLite cannot open or migrate the file,
+    ///   ``StoreError/diskProblem(path:reason:)`` for a full or failing disk,
+    ///   ``StoreError/damaged(path:reason:)`` when the file fails SQLite's integrity check,
+    ///   else ``StoreError/cannotOpen(path:reason:)``.
     public init(path: String) throws {
         self.path = path
+        isReadOnlySnapshot = false
         let folder = (path as NSString).deletingLastPathComponent
         if !folder.isEmpty {
             do {
@@ -57,8 +63,46 @@ public final class RunStore: @unchecked Sendable {
         do {
             pool = try Self.openPool(path: path, configuration: config)
         } catch {
-            throw StoreError.cannotOpen(path: path, reason: Self.reason(error))
+            throw Self.openError(path: path, error)
         }
+    }
+
+    /// The store at `path`, opened for reading, as `lab ls`, `show` and `report` do: like
+    /// ``init(path:)``, except that when the disk is too full (or failing) for SQLite to open
+    /// it normally — opening a WAL database creates its `-shm` file — the file is opened
+    /// read-only and immutable, as it was at its last checkpoint, with a warning on standard
+    /// error. Writes to such a store fail.
+    ///
+    /// - Parameter path: The database file.
+    /// - Throws: As ``init(path:)``, when the read-only open fails too.
+    public static func reading(path: String) throws -> RunStore {
+        do {
+            return try RunStore(path: path)
+        } catch StoreError.diskProblem(let failedPath, let reason) {
+            var configuration = Configuration()
+            configuration.readonly = true
+            // `immutable=1`: no -shm or -wal is created or read (SQLite is built with URI names).
+            let allowed = CharacterSet.urlPathAllowed.subtracting(CharacterSet(charactersIn: "?#%"))
+            let uri = "file:" + (path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path) + "?immutable=1"
+            let store: RunStore
+            do {
+                let queue = try DatabaseQueue(path: uri, configuration: configuration)
+                _ = try queue.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM runs") }
+                store = RunStore(path: path, pool: queue)
+            } catch {
+                throw StoreError.diskProblem(path: failedPath, reason: reason)
+            }
+            FileHandle.standardError.write(Data(
+                "warning: \(reason): the run store '\(path)' is read as it was at its last checkpoint (read-only)\n".utf8))
+            return store
+        }
+    }
+
+    /// A store over an open read-only snapshot.
+    private init(path: String, pool: DatabaseQueue) {
+        self.path = path
+        self.pool = pool
+        isReadOnlySnapshot = true
     }
 
     /// Opens and migrates the database, retrying while another process is creating it.
@@ -123,8 +167,10 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
-    /// The stored runs, newest first. Runs left `running` by a process that no longer
-    /// exists on this host are reported, and stored, as ``RunStatus/crashed``.
+    /// The stored runs, newest first, without their patches: ``RunRecord/gitPatch`` is nil
+    /// here (a listing never needs it, and a patch may be a megabyte); ``run(id:)`` reads it.
+    /// Runs left `running` by a process that no longer exists on this host are reported as
+    /// ``RunStatus/crashed``, and stored so when the store can be written.
     ///
     /// - Parameters:
     ///   - experiment: Only the runs of this experiment; all runs when `nil`.
@@ -132,12 +178,20 @@ public final class RunStore: @unchecked Sendable {
     /// - Throws: A database error when the store cannot be read.
     public func runs(experiment: String? = nil, limit: Int? = nil) throws -> [RunRecord] {
         let runs = try pool.read { db in
-            var request = RunRecord.order(Column("started_at").desc, Column("id").desc)
+            var request = RunRecord.select(Self.listedColumns)
+                .order(Column("started_at").desc, Column("id").desc)
             if let experiment { request = request.filter(Column("experiment") == experiment) }
             if let limit { request = request.limit(limit) }
             return try request.fetchAll(db)
         }
-        return try markingCrashes(runs)
+        return markingCrashes(runs)
+    }
+
+    /// Every column of `runs` except `git_patch`: what ``runs(experiment:limit:)`` reads.
+    static var listedColumns: [any SQLSelectable] {
+        ["id", "experiment", "status", "started_at", "ended_at", "failed_step", "error", "error_location",
+         "git_commit", "git_branch", "git_remote", "git_dirty", "environment", "config", "root_seed", "smoke",
+         "pid", "hostname"].map { Column($0) }
     }
 
     /// The run whose id is `id`, or else the only run whose id starts with `id`.
@@ -159,7 +213,7 @@ public final class RunStore: @unchecked Sendable {
             default: throw StoreError.ambiguousRunId(prefix: id, candidates: matches.map(\.id))
             }
         }
-        return try markingCrashes([found])[0]
+        return markingCrashes([found])[0]
     }
 
     // MARK: - Steps, summaries, artifacts
@@ -287,13 +341,9 @@ public final class RunStore: @unchecked Sendable {
 
     // MARK: - Crash detection
 
-    /// The name of this host, as stored in ``RunRecord/hostname``.
-    public static var currentHostname: String {
-        var buffer = [CChar](repeating: 0, count: 256)
-        guard gethostname(&buffer, buffer.count - 1) == 0 else { return ProcessInfo.processInfo.hostName }
-        let bytes = buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }
-        return String(decoding: bytes, as: UTF8.self)
-    }
+    /// The name of this host, as stored in ``RunRecord/hostname``: ``MachineInfo/hostName``,
+    /// the one source used both when a run starts and when crashes are detected.
+    public static var currentHostname: String { MachineInfo.hostName }
 
     /// Whether process `pid` exists on this host. A process that exists but belongs to
     /// another user (EPERM) counts as alive.
@@ -303,8 +353,8 @@ public final class RunStore: @unchecked Sendable {
     }
 
     /// Returns `runs` with every `running` run whose process is gone from this host marked
-    /// ``RunStatus/crashed``, and stores that status.
-    private func markingCrashes(_ runs: [RunRecord]) throws -> [RunRecord] {
+    /// ``RunStatus/crashed``, and stores that status when the store can be written.
+    private func markingCrashes(_ runs: [RunRecord]) -> [RunRecord] {
         let host = Self.currentHostname
         var runs = runs
         var crashed: [String] = []
@@ -315,7 +365,9 @@ public final class RunStore: @unchecked Sendable {
             crashed.append(runs[index].id)
         }
         guard !crashed.isEmpty else { return runs }
-        try pool.write { db in
+        // Best effort: listing is a read and must work on a full disk or a read-only `.lab/`;
+        // the status is derived again on every read, so a write that fails loses nothing.
+        try? pool.write { db in
             for id in crashed {
                 // Only a run still marked running: its runner may have just finished it.
                 try db.execute(sql: "UPDATE runs SET status = ? WHERE id = ? AND status = ?",
@@ -335,8 +387,41 @@ public final class RunStore: @unchecked Sendable {
         return fields.map { ParamRecord(runId: run.id, key: $0.key, value: $0.value) }
     }
 
+    /// The error for a store that would not open, worded by its cause: only a file that
+    /// fails SQLite's integrity check is called damaged (and worth moving aside).
+    static func openError(path: String, _ error: Error) -> StoreError {
+        let reason = Self.reason(error)
+        guard let database = error as? DatabaseError else { return .cannotOpen(path: path, reason: reason) }
+        switch database.resultCode.primaryResultCode {
+        case .SQLITE_FULL, .SQLITE_IOERR:
+            return .diskProblem(path: path, reason: reason)
+        case .SQLITE_CORRUPT, .SQLITE_NOTADB:
+            if let problem = integrityProblem(path: path) { return .damaged(path: path, reason: problem) }
+            return .cannotOpen(path: path, reason: reason)
+        default:
+            return .cannotOpen(path: path, reason: reason)
+        }
+    }
+
+    /// What SQLite's integrity check finds wrong with the file at `path`, read-only; nil when
+    /// it passes or cannot run for another reason than damage (an I/O error, say).
+    static func integrityProblem(path: String) -> String? {
+        var configuration = Configuration()
+        configuration.readonly = true
+        do {
+            let queue = try DatabaseQueue(path: path, configuration: configuration)
+            let findings = try queue.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check(5)") }
+            return findings == ["ok"] ? nil : "integrity check: " + findings.joined(separator: "; ")
+        } catch let error as DatabaseError
+                    where [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode.primaryResultCode) {
+            return Self.reason(error)
+        } catch {
+            return nil
+        }
+    }
+
     /// A one-line reason for an underlying error.
-    private static func reason(_ error: Error) -> String {
+    static func reason(_ error: Error) -> String {
         if let error = error as? DatabaseError { return error.message ?? "\(error)" }
         if let error = error as? StoreError { return error.description }
         return error.localizedDescription

@@ -5,8 +5,14 @@ import Foundation
 public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The folder that should hold the database could not be created.
     case cannotCreateFolder(path: String, reason: String)
-    /// The database could not be opened or migrated.
+    /// The database could not be opened or migrated, for a reason other than the two below
+    /// (permissions, a missing folder, a lock).
     case cannotOpen(path: String, reason: String)
+    /// The database could not be opened or written because the disk is full or failing
+    /// (`SQLITE_FULL`, `SQLITE_IOERR`); nothing says the file itself is damaged.
+    case diskProblem(path: String, reason: String)
+    /// The database failed SQLite's integrity check (or is not a database at all).
+    case damaged(path: String, reason: String)
     /// No run's id starts with the given text.
     case noSuchRun(id: String)
     /// Several runs' ids start with the given text.
@@ -29,9 +35,18 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
                 + "Check that the parent folder exists and is writable."
         case let .cannotOpen(path, reason):
             return "cannot open the run store '\(path)': \(reason). "
-                + "Check the file's permissions; if it is damaged, move it aside and Lab will start a new one."
+                + "Check that the file and its folder are readable and writable by this user."
+        case let .diskProblem(path, reason):
+            let folder = (path as NSString).deletingLastPathComponent
+            return "cannot use the run store '\(path)': \(reason). The disk holding it is full or failing: "
+                + "free space on it (df -h '\(folder.isEmpty ? "." : folder)') and run again. "
+                + "Nothing says the store is damaged: keep it, it holds the run history."
+        case let .damaged(path, reason):
+            return "the run store '\(path)' is damaged: \(reason). "
+                + "Move it aside (mv '\(path)' '\(path).damaged') and Lab will start a new one; "
+                + "sqlite3's .recover may still read the old runs from it."
         case let .noSuchRun(id):
-            return "no run '\(id)'. Run `lab runs` to list the stored runs."
+            return "no run '\(id)'. Run `lab ls` to list the stored runs."
         case let .ambiguousRunId(prefix, candidates):
             let shown = candidates.prefix(Self.candidatesShown).joined(separator: ", ")
             let more = candidates.count > Self.candidatesShown

@@ -12,11 +12,13 @@ public struct ComparedRun: Codable, Sendable, Equatable {
     public var metrics: [String: Double]
     /// Logged series by "step/name".
     public var series: [String: [SeriesPoint]]
+    /// How the run ended: `succeeded`, `failed`, `running`, `crashed` or `interrupted`.
+    public var status: String
 
     public init(id: String, experiment: String, commit: String?, seed: Int64, config: [String: String],
-                metrics: [String: Double], series: [String: [SeriesPoint]]) {
+                metrics: [String: Double], series: [String: [SeriesPoint]], status: String = "succeeded") {
         self.id = id; self.experiment = experiment; self.commit = commit; self.seed = seed
-        self.config = config; self.metrics = metrics; self.series = series
+        self.config = config; self.metrics = metrics; self.series = series; self.status = status
     }
 }
 
@@ -30,6 +32,8 @@ public struct Comparison: Codable, Sendable, Equatable {
         public var label: String
         public var runIds: [String]
         public var seeds: [Int64]
+        /// Each run's status, parallel to ``runIds``.
+        public var statuses: [String]
         /// The values of the differing config keys in this group.
         public var config: [String: String]
     }
@@ -57,18 +61,52 @@ public struct Comparison: Codable, Sendable, Equatable {
     public var metrics: [MetricRow]
     /// Series name → one series per run, named "group label · run id".
     public var curves: [String: [Series]]
+    /// Runs given more than once; each is counted once.
+    public var duplicateRunIds: [String]
 
+    /// Runs that did not succeed (failed, crashed, running, interrupted), with their status:
+    /// their metrics are missing or partial.
+    public var unfinished: [(id: String, status: String)] {
+        groups.flatMap { group in zip(group.runIds, group.statuses).filter { $0.1 != "succeeded" }.map { (id: $0.0, status: $0.1) } }
+    }
+
+    /// Checks that `runs` can be compared: at least two distinct runs, all of one experiment.
+    ///
+    /// - Throws: ``CompareError/tooFewRuns(given:)`` or ``CompareError/differentExperiments(experiments:runIds:)``
+    ///   (listing each experiment with its runs).
+    public static func validate(_ runs: [ComparedRun]) throws {
+        var seen = Set<String>()
+        let distinct = runs.filter { seen.insert($0.id).inserted }
+        guard distinct.count >= 2 else { throw CompareError.tooFewRuns(given: runs.map(\.id)) }
+        var experiments: [String] = []
+        var ids: [[String]] = []
+        for run in distinct {
+            if let i = experiments.firstIndex(of: run.experiment) { ids[i].append(run.id) }
+            else { experiments.append(run.experiment); ids.append([run.id]) }
+        }
+        if experiments.count > 1 { throw CompareError.differentExperiments(experiments: experiments, runIds: ids) }
+    }
+
+    /// Groups and summarizes `runs`; a run given twice is counted once (see ``duplicateRunIds``).
     public static func build(_ runs: [ComparedRun]) -> Comparison {
+        var seen = Set<String>()
+        var duplicates: [String] = []
+        let runs = runs.filter { run in
+            if seen.insert(run.id).inserted { return true }
+            if !duplicates.contains(run.id) { duplicates.append(run.id) }
+            return false
+        }
         var groups: [Group] = []
         var groupOf: [String: Int] = [:]
         for run in runs {
             if let index = groups.firstIndex(where: { group in runs.first { $0.id == group.runIds[0] }!.config == run.config }) {
                 groups[index].runIds.append(run.id)
                 groups[index].seeds.append(run.seed)
+                groups[index].statuses.append(run.status)
                 groupOf[run.id] = index
             } else {
                 groupOf[run.id] = groups.count
-                groups.append(Group(label: label(groups.count), runIds: [run.id], seeds: [run.seed], config: [:]))
+                groups.append(Group(label: label(groups.count), runIds: [run.id], seeds: [run.seed], statuses: [run.status], config: [:]))
             }
         }
         let keys = Set(runs.flatMap(\.config.keys))
@@ -97,7 +135,7 @@ public struct Comparison: Codable, Sendable, Equatable {
             }
         }
         return Comparison(experiment: runs.first?.experiment ?? "", runIds: runs.map(\.id), differingKeys: differing,
-                          groups: groups, metrics: rows, curves: curves)
+                          groups: groups, metrics: rows, curves: curves, duplicateRunIds: duplicates)
     }
 
     static func label(_ i: Int) -> String {

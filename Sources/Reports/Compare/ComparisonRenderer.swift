@@ -6,8 +6,12 @@ public enum ComparisonRenderer {
         var out = "# Comparison: \(GFM.text(c.experiment))\n\n"
         out += "Runs: " + c.groups.map { group in
             let seeds = group.seeds.map(String.init).joined(separator: ", ")
-            return "**\(group.label)** = \(group.runIds.map { "`\($0)`" }.joined(separator: ", ")) (seed\(group.seeds.count > 1 ? "s" : "") \(seeds))"
+            let ids = zip(group.runIds, group.statuses).map { id, status in
+                GFM.code(id) + (status == "succeeded" ? "" : " (**\(GFM.text(status))**)")
+            }
+            return "**\(group.label)** = \(ids.joined(separator: ", ")) (seed\(group.seeds.count > 1 ? "s" : "") \(seeds))"
         }.joined(separator: "; ") + "\n\n"
+        for note in notes(c) { out += note.markdown + "\n\n" }
         out += "## Config that differs\n\n"
         if c.differingKeys.isEmpty {
             out += c.groups.count > 1 ? "(none)\n\n" : "All runs share one config; they differ only by seed.\n\n"
@@ -30,8 +34,13 @@ public enum ComparisonRenderer {
 
     public static func html(_ c: Comparison) -> String {
         var body = "<h1>Comparison: \(HTML.escape(c.experiment))</h1>\n"
-        body += "<p>" + c.groups.map { "<b>\($0.label)</b> = \($0.runIds.map(HTML.escape).joined(separator: ", ")) (seeds \($0.seeds.map(String.init).joined(separator: ", ")))" }
-            .joined(separator: "; ") + "</p>\n"
+        body += "<p>" + c.groups.map { group in
+            let ids = zip(group.runIds, group.statuses).map { id, status in
+                HTML.escape(id) + (status == "succeeded" ? "" : " (<b>\(HTML.escape(status))</b>)")
+            }
+            return "<b>\(group.label)</b> = \(ids.joined(separator: ", ")) (seeds \(group.seeds.map(String.init).joined(separator: ", ")))"
+        }.joined(separator: "; ") + "</p>\n"
+        for note in notes(c) { body += "<p>\(note.html)</p>\n" }
         func table(_ header: [String], _ rows: [[String]]) -> String {
             "<div class=\"scroll\"><table><thead><tr>" + header.map { "<th>\(HTML.escape($0))</th>" }.joined()
                 + "</tr></thead><tbody>" + rows.map { "<tr>" + $0.map { "<td>\(HTML.escape($0))</td>" }.joined() + "</tr>" }.joined()
@@ -69,6 +78,25 @@ public enum ComparisonRenderer {
         var text = String(decoding: try encoder.encode(c), as: UTF8.self)
         text += "\n"
         return text
+    }
+
+    /// Warnings above the tables, as Markdown and HTML: runs that did not succeed, runs given twice.
+    static func notes(_ c: Comparison) -> [(markdown: String, html: String)] {
+        var notes: [(markdown: String, html: String)] = []
+        let unfinished = c.unfinished
+        if !unfinished.isEmpty {
+            let md = unfinished.map { "\(GFM.code($0.id)) \(GFM.text($0.status))" }.joined(separator: ", ")
+            let html = unfinished.map { "\(HTML.escape($0.id)) \(HTML.escape($0.status))" }.joined(separator: ", ")
+            let rest = ": their metrics are missing or partial, and each mean is over the runs that have the metric."
+            notes.append(("**Not every run succeeded:** \(md)\(rest)", "<b>Not every run succeeded:</b> \(html)\(HTML.escape(rest))"))
+        }
+        if !c.duplicateRunIds.isEmpty {
+            let md = c.duplicateRunIds.map { GFM.code($0) }.joined(separator: ", ")
+            let html = c.duplicateRunIds.map(HTML.escape).joined(separator: ", ")
+            let rest = " \(c.duplicateRunIds.count == 1 ? "was" : "were") given more than once; each run is counted once."
+            notes.append(("Note: run\(c.duplicateRunIds.count == 1 ? "" : "s") \(md)\(rest)", "Note: run\(c.duplicateRunIds.count == 1 ? "" : "s") \(html)\(HTML.escape(rest))"))
+        }
+        return notes
     }
 
     static func format(_ e: Comparison.Estimate?) -> String {

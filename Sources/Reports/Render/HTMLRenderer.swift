@@ -3,10 +3,18 @@ import Foundation
 /// Renders a run as one self-contained HTML5 page: `reports/<experiment>/index.html`.
 ///
 /// The page has its style inline, no script, and loads nothing: charts and image grids are
-/// inline SVG. Prose goes through Ink (see ``Prose`` for how its output is cleaned); every
-/// other user string goes through ``HTML/escape(_:)``. Step sources sit in collapsed
-/// `<details>`, expanded when printed.
+/// inline SVG. Prose goes through Ink and ``HTMLSanitizer`` (see ``Prose``); every other
+/// user string goes through ``HTML/escape(_:)``. A Content-Security-Policy in the page
+/// forbids script and every remote load even if something got past them. Step sources sit
+/// in collapsed `<details>`, expanded when printed.
 public enum HTMLRenderer {
+    /// The page's Content-Security-Policy: nothing may load (no script, frame, font, fetch
+    /// or remote image) except images from `data:` URLs and the report's own folder; style
+    /// only inline (the page's own `<style>` and the charts' `style` attributes; prose
+    /// cannot add any); no `<base>`, no form submission.
+    static let contentSecurityPolicy =
+        "default-src 'none'; img-src data: 'self'; style-src 'unsafe-inline'; base-uri 'none'; form-action 'none'"
+
     /// Renders `doc` as an HTML page.
     /// - Parameter doc: The run document.
     /// - Returns: The page, ending in a newline.
@@ -17,6 +25,7 @@ public enum HTMLRenderer {
         <html lang="en">
         <head>
         <meta charset="utf-8">
+        <meta http-equiv="Content-Security-Policy" content="\(contentSecurityPolicy)">
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <title>\(HTML.escape(doc.title)) · \(HTML.escape(doc.run.id))</title>
         <style>
@@ -77,6 +86,8 @@ public enum HTMLRenderer {
             if let branch = run.branch { text += " on <code>" + HTML.escape(branch) + "</code>" }
             if run.dirty == true { text += " <span class=\"dirty\">(uncommitted changes)</span>" }
             rows.append(("Commit", text))
+        } else if run.dirty != nil {
+            rows.append(("Commit", "none: a git repository with no commits yet"))
         } else {
             rows.append(("Commit", "not in a git repository"))
         }

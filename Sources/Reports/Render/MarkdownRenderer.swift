@@ -52,6 +52,8 @@ public enum MarkdownRenderer {
             if let branch = run.branch { out += " on " + GFM.code(branch) }
             if run.dirty == true { out += " (uncommitted changes)" }
             out += "\n"
+        } else if run.dirty != nil {
+            out += "- **Commit:** none: a git repository with no commits yet\n"
         } else {
             out += "- **Commit:** not in a git repository\n"
         }

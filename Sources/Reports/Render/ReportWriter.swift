@@ -31,11 +31,11 @@ public enum ReportWriter {
         try removeStaleFigures(in: figuresFolder, keeping: Set(figures.map(\.fileName)))
     }
 
-    /// Writes `reports/README.md`: one table row per experiment (sorted by name) with its
-    /// latest run's status, commit, date and up to four metrics, and links to its
-    /// `README.md` and `index.html`.
+    /// Writes `reports/README.md`: one table row per report folder (sorted by experiment
+    /// name) with its run's status, commit, date and up to four metrics, and links to the
+    /// folder's `README.md` and `index.html`.
     /// - Parameters:
-    ///   - entries: One entry per experiment.
+    ///   - entries: One entry per report folder (see ``IndexEntry/entries(in:)``).
     ///   - reportsFolder: The `reports/` folder, created if needed.
     /// - Throws: ``ReportsError/cannotWrite(path:reason:)`` when it cannot be written.
     public static func writeIndex(_ entries: [IndexEntry], to reportsFolder: URL) throws {
@@ -48,7 +48,7 @@ public enum ReportWriter {
         let out = "# Experiments\n\nThe latest run of each experiment. Written by `lab run`; do not edit.\n\n"
         guard !entries.isEmpty else { return out + "No experiment has run yet.\n" }
         let rows = entries.sorted { ($0.experiment, $0.runId) < ($1.experiment, $1.runId) }.map { entry -> [String] in
-            let folder = pathSegment(entry.experiment)
+            let folder = pathSegment(entry.folder)
             let metrics = entry.metrics.prefix(indexMetricCount).map {
                 GFM.cell($0.step + "/" + $0.name) + " " + Format.number($0.value)
             }.joined(separator: "<br>")
@@ -56,7 +56,7 @@ public enum ReportWriter {
                 GFM.cell(entry.experiment),
                 GFM.cell(entry.status),
                 entry.commit.map { GFM.code(Format.shortHash($0), inCell: true) } ?? "—",
-                Format.date(entry.date),
+                entry.date.map(Format.date) ?? "—",
                 metrics,
                 "[README](\(folder)/README.md) · [HTML](\(folder)/index.html)",
             ]
@@ -64,8 +64,9 @@ public enum ReportWriter {
         return out + GFM.table(header: ["Experiment", "Status", "Commit", "Date", "Metrics", "Report"], rows: rows)
     }
 
-    /// `name` percent-encoded as one relative path segment: only `[A-Za-z0-9-._~]` stay, so
-    /// no name can make a link with a scheme, break out of `(…)`, or span folders.
+    /// A folder name percent-encoded as one relative path segment: only `[A-Za-z0-9-._~]`
+    /// stay, so no name can make a link with a scheme, break out of `(…)`, or span folders.
+    /// The names ``FileName`` makes are left as they are, so a link names its folder exactly.
     static func pathSegment(_ name: String) -> String {
         var out = ""
         for byte in name.utf8 {

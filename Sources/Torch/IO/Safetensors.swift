@@ -141,16 +141,29 @@ public enum Safetensors {
                 metadata = meta
                 continue
             }
-            guard let info = value as? [String: Any], let code = info["dtype"] as? String,
-                  let shape = info["shape"] as? [Int], let offsets = info["data_offsets"] as? [Int], offsets.count == 2
-            else { throw bad("the entry for '\(name)' lacks dtype, shape or data_offsets") }
+            guard let info = value as? [String: Any] else {
+                throw bad("the entry for '\(name)' is \(Self.kind(of: value)), not an object with dtype, shape and data_offsets")
+            }
+            for field in ["dtype", "shape", "data_offsets"] where info[field] == nil {
+                throw bad("the entry for '\(name)' has no \(field)")
+            }
+            guard let code = info["dtype"] as? String else {
+                throw bad("tensor '\(name)' has a dtype that is \(Self.kind(of: info["dtype"]!)), not a string such as \"F32\"")
+            }
+            let shape = try integers(info["shape"]!, field: "shape", tensor: name, path: path)
+            let offsets = try integers(info["data_offsets"]!, field: "data_offsets", tensor: name, path: path)
+            guard offsets.count == 2 else {
+                throw bad("tensor '\(name)' has data_offsets \(offsets), not two numbers [begin, end]")
+            }
             guard let dtype = dtypes[code] else {
                 throw bad("tensor '\(name)' has dtype '\(code)'; supported: \(codes.values.sorted().joined(separator: ", "))")
             }
             guard shape.allSatisfy({ $0 >= 0 }) else { throw bad("tensor '\(name)' has a negative dimension in \(shape)") }
             let (begin, end) = (offsets[0], offsets[1])
             guard begin >= 0, begin <= end else { throw bad("tensor '\(name)' has invalid offsets [\(begin), \(end)]") }
-            let expected = shape.reduce(1, *) * dtype.byteSize
+            guard let expected = byteCount(shape: shape, dtype: dtype), stridesFit(shape) else {
+                throw bad("tensor '\(name)' of shape \(shape) and dtype \(code) is too large to address: its size in bytes or a stride passes 64 bits (corrupt file?)")
+            }
             guard end - begin == expected else {
                 throw bad("tensor '\(name)' of shape \(shape) and dtype \(code) needs \(expected) bytes, its offsets span \(end - begin)")
             }
@@ -171,6 +184,66 @@ public enum Safetensors {
         return (entries, metadata, dataStart)
     }
 
+    /// The bytes a tensor of `shape` and `dtype` takes, or nil when that number overflows `Int`
+    /// (a corrupt header can claim `[4294967296, 4294967296]`). A zero dimension makes it 0
+    /// whatever the other dimensions are.
+    static func byteCount(shape: [Int], dtype: DType) -> Int? {
+        if shape.contains(0) { return 0 }
+        var product = dtype.byteSize
+        for dimension in shape {
+            let (next, overflow) = product.multipliedReportingOverflow(by: dimension)
+            if overflow { return nil }
+            product = next
+        }
+        return product
+    }
+
+    /// Whether libtorch can compute the contiguous strides of `shape`: each is the product
+    /// of the later dimensions (a 0 counting as 1), which must fit in `Int`, even for an
+    /// empty tensor such as `[0, 2^62, 4]`.
+    static func stridesFit(_ shape: [Int]) -> Bool {
+        var stride = 1
+        for dimension in shape.reversed() {
+            let (next, overflow) = stride.multipliedReportingOverflow(by: max(dimension, 1))
+            if overflow { return false }
+            stride = next
+        }
+        return true
+    }
+
+    /// The value of a header field that must be an array of whole numbers (`shape`,
+    /// `data_offsets`). JSON booleans, fractions and numbers beyond `Int` are refused by name:
+    /// Foundation would read `true` as 1 and drop a fraction's digits.
+    static func integers(_ value: Any, field: String, tensor: String, path: String) throws -> [Int] {
+        func bad(_ what: String) -> TorchError {
+            .safetensors(path: path, reason: "tensor '\(tensor)' has a \(field) that \(what); it must be an array of whole numbers")
+        }
+        guard let array = value as? [Any] else { throw bad("is \(kind(of: value))") }
+        return try array.map { element in
+            guard let number = element as? NSNumber else { throw bad("holds \(kind(of: element))") }
+            let type = String(cString: number.objCType)
+            if type == "c" || type == "B" { throw bad("holds the boolean \(number.boolValue)") }
+            guard type != "d" && type != "f", let integer = element as? Int else {
+                throw bad("holds \(number), which is not a whole number that fits in 64 bits")
+            }
+            return integer
+        }
+    }
+
+    /// How a JSON value is named in a message: "a string", "an array", "the number 3" …
+    static func kind(of value: Any) -> String {
+        switch value {
+        case is String: return "a string"
+        case is [Any]: return "an array"
+        case is [String: Any]: return "an object"
+        case is NSNull: return "null"
+        case let number as NSNumber:
+            let type = String(cString: number.objCType)
+            return type == "c" || type == "B" ? "the boolean \(number.boolValue)" : "the number \(number)"
+        default: return "\(type(of: value))"
+        }
+    }
+
     /// A whole file mapped privately (copy-on-write), unmapped when the last tensor using it is freed.
     final class Mapping {
         let pointer: UnsafeMutableRawPointer
@@ -186,6 +259,9 @@ public enum Safetensors {
             var info = stat()
             guard fstat(fd, &info) == 0 else {
                 throw TorchError.safetensors(path: path, reason: "cannot stat: \(String(cString: strerror(errno)))")
+            }
+            if (info.st_mode & S_IFMT) == S_IFDIR {
+                throw TorchError.safetensors(path: path, reason: "is a folder, not a file; give the path of a .safetensors file inside it")
             }
             size = Int(info.st_size)
             if size == 0 {
