@@ -341,6 +341,9 @@ final class Runner<C: ExperimentConfig> {
         let info: [String: Any] = [
             "libtorch": Runtime.libtorchVersion, "swift": machine.swiftVersion, "os": machine.os,
             "cpu": machine.cpuModel, "logical_cores": machine.logicalCores, "memory_bytes": machine.memoryBytes,
+            // Float results depend on the kernels libtorch picks for this CPU (see CPUInfo).
+            "cpu_vector_extensions": CPUInfo.current.vectorExtensions.joined(separator: " "),
+            "aten_cpu_capability": CPUInfo.current.atenCapability,
             "intra_op_threads": Runtime.threads, "interop_threads": Runtime.interopThreads,
             "library_fingerprint": fingerprint,
             "regression_thresholds": experiment.thresholds,
