@@ -81,6 +81,31 @@ import Testing
         try repo.git("apply", "--check", patchFile.path + "/run.patch")
     }
 
+    /// Lab's own output (the project's `reports/`) is not the researcher's edit: rewritten
+    /// committed reports and new report files neither make the tree dirty nor enter the patch.
+    @Test func excludedFoldersNeitherMakeTheTreeDirtyNorEnterThePatch() throws {
+        let repo = try Scratch.repository()
+        try repo.write("a.txt", "one\n")
+        try repo.write("reports/x/README.md", "old report\n")
+        try repo.commitAll("first")
+        try repo.write("reports/x/README.md", "new report\n")       // a tracked report, rewritten
+        try repo.write("reports/y/results.json", "{}\n")            // a new report
+        let reports = [repo.path + "/reports"]
+        let clean = try #require(try Git.inspect(path: repo.path, excluding: reports))
+        #expect(!clean.isDirty)
+        #expect(clean.patch == "")
+        // Without the exclusion both count (the plain git view).
+        let plain = try #require(try Git.inspect(path: repo.path))
+        #expect(plain.isDirty && plain.patch.contains("reports/y/results.json") && plain.patch.contains("+new report"))
+        // A change outside the folder still counts, and only it is in the patch.
+        try repo.write("a.txt", "two\n")
+        try repo.write("notes.txt", "untracked\n")
+        let dirty = try #require(try Git.inspect(path: repo.path, excluding: reports))
+        #expect(dirty.isDirty)
+        #expect(dirty.patch.contains("+two") && dirty.patch.contains("\tnotes.txt\n"))
+        #expect(!dirty.patch.contains("reports/"), "\(dirty.patch)")
+    }
+
     @Test func untrackedBinaryAndLargeFilesAreListedNotStored() throws {
         let repo = try Scratch.repository()
         try repo.write("a.txt", "one\n")

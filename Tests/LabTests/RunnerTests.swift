@@ -210,6 +210,12 @@ import Testing
         let runs = try JSONSerialization.jsonObject(with: Data(try box.lab("ls", "--json").output.utf8)) as! [[String: Any]]
         #expect(runs[0]["commit"] as? String == head)
         #expect(runs[0]["dirty"] as? Bool == false, "the .lab folder does not make the tree dirty")
+        // A run right after a run of a clean commit is clean: the first run wrote reports/,
+        // which is Lab's own output, not an edit.
+        #expect(FileManager.default.fileExists(atPath: box.root.appendingPathComponent("reports/README.md").path))
+        let again = try box.lab("run", "three.swift")
+        let againRun = (try JSONSerialization.jsonObject(with: Data(try box.lab("show", again.runId!, "--json").output.utf8)) as! [String: Any])["run"] as! [String: Any]
+        #expect(againRun["gitDirty"] as? Bool == false, "\(againRun["gitPatch"] ?? "")")
         try box.edit("three.swift", replacing: "Prose that tests edit.", with: "Uncommitted prose.")
         let dirty = try box.lab("run", "three.swift")
         let show = try JSONSerialization.jsonObject(with: Data(try box.lab("show", dirty.runId!, "--json").output.utf8)) as! [String: Any]

@@ -18,7 +18,7 @@ extension Git {
     /// first `diff --git` are skipped by `git apply`, so the patch still applies. A symbolic
     /// link is listed with the size and hash of its target's path; a file that cannot be read
     /// is listed with `?` and the reason.
-    static func untrackedListing(_ repo: OpaquePointer?, root: String) throws -> String {
+    static func untrackedListing(_ repo: OpaquePointer?, root: String, ignored: PathFilter) throws -> String {
         var options = git_status_options()
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "prepare a status")
         options.show = GIT_STATUS_SHOW_WORKDIR_ONLY
@@ -32,7 +32,8 @@ extension Git {
             guard let entry = git_status_byindex(list, index),
                   entry.pointee.status.rawValue & GIT_STATUS_WT_NEW.rawValue != 0,
                   let delta = entry.pointee.index_to_workdir, let path = delta.pointee.new_file.path else { continue }
-            paths.append(String(cString: path))
+            let name = String(cString: path)
+            if !ignored.contains(name) { paths.append(name) }
         }
         guard !paths.isEmpty else { return "" }
         var text = "# untracked files, not stored (bytes, SHA-256, path):\n"

@@ -1,4 +1,5 @@
 internal import CGit2
+import Foundation
 
 /// Where the code of a run came from: the git state of the working tree it ran in.
 ///
@@ -64,11 +65,16 @@ public enum Git {
     /// Opens the repository containing `path`, searching upwards as git does (without
     /// crossing a filesystem boundary), and reads its provenance.
     ///
-    /// - Parameter path: a directory (or file) inside the working tree.
+    /// - Parameters:
+    ///   - path: a directory (or file) inside the working tree.
+    ///   - excluded: folders (absolute paths) whose changes are not the researcher's edits
+    ///     but Lab's own output, such as the project's `reports/`: they neither make the
+    ///     tree dirty nor appear in the patch, so a run right after a run of a clean commit
+    ///     is clean.
     /// - Returns: the repository's state, or nil when `path` is not inside a git repository.
     /// - Throws: ``ProvenanceError/git(operation:message:)`` naming the libgit2 error when the
     ///   repository exists but cannot be read (corrupt, or owned by another user).
-    public static func inspect(path: String) throws -> GitInfo? {
+    public static func inspect(path: String, excluding excluded: [String] = []) throws -> GitInfo? {
         try ensureInitialized()
         var repo: OpaquePointer?
         let opened = git_repository_open_ext(&repo, path, 0, nil)
@@ -87,8 +93,9 @@ public enum Git {
         let patch: String
         if let workdir = git_repository_workdir(repo) {
             root = trimmingTrailingSlash(String(cString: workdir))
-            isDirty = try hasChanges(repo, root: root)
-            patch = isDirty ? try uncommittedPatch(repo, tree: head.tree, root: root) : ""
+            let ignored = PathFilter(root: root, excluded: excluded)
+            isDirty = try hasChanges(repo, root: root, ignored: ignored)
+            patch = isDirty ? try uncommittedPatch(repo, tree: head.tree, root: root, ignored: ignored) : ""
         } else {
             root = trimmingTrailingSlash(String(cString: git_repository_path(repo)))
             isDirty = false  // a bare repository has no working tree to change
@@ -177,7 +184,7 @@ public enum Git {
     // MARK: - Working tree
 
     /// Whether `git status --porcelain` would print anything.
-    private static func hasChanges(_ repo: OpaquePointer?, root: String) throws -> Bool {
+    private static func hasChanges(_ repo: OpaquePointer?, root: String, ignored: PathFilter) throws -> Bool {
         var options = git_status_options()
         try check(git_status_options_init(&options, UInt32(GIT_STATUS_OPTIONS_VERSION)), "prepare a status")
         options.show = GIT_STATUS_SHOW_INDEX_AND_WORKDIR
@@ -187,12 +194,19 @@ public enum Git {
         var list: OpaquePointer?
         try check(git_status_list_new(&list, repo, &options), "read the status of '\(root)'")
         defer { git_status_list_free(list) }
-        return git_status_list_entrycount(list) > 0
+        for index in 0..<git_status_list_entrycount(list) {
+            guard let entry = git_status_byindex(list, index) else { continue }
+            let deltas = [entry.pointee.head_to_index, entry.pointee.index_to_workdir].compactMap { $0 }
+            let paths = deltas.flatMap { [$0.pointee.old_file.path, $0.pointee.new_file.path] }.compactMap { $0 }.map { String(cString: $0) }
+            if paths.isEmpty || !paths.allSatisfy(ignored.contains) { return true }
+        }
+        return false
     }
 
     /// Staged and unstaged changes against `tree` (the empty tree when nil), printed as one
     /// unified diff after the listing of untracked files, capped at ``patchLimit``.
-    private static func uncommittedPatch(_ repo: OpaquePointer?, tree: OpaquePointer?, root: String) throws -> String {
+    private static func uncommittedPatch(_ repo: OpaquePointer?, tree: OpaquePointer?, root: String,
+                                         ignored: PathFilter) throws -> String {
         var options = git_diff_options()
         try check(git_diff_options_init(&options, UInt32(GIT_DIFF_OPTIONS_VERSION)), "prepare a diff")
         // Tracked files only: untracked ones are listed by name, size and hash (their
@@ -204,16 +218,19 @@ public enum Git {
             "diff the working tree of '\(root)' against HEAD")
         defer { git_diff_free(diff) }
 
-        let sink = PatchSink()
+        let sink = PatchSink(ignored: ignored)
         let printed = withExtendedLifetime(sink) {
-            git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, { _, _, line, payload in
+            git_diff_print(diff, GIT_DIFF_FORMAT_PATCH, { delta, _, line, payload in
                 guard let line, let payload else { return 0 }
-                Unmanaged<PatchSink>.fromOpaque(payload).takeUnretainedValue().append(line.pointee)
+                let sink = Unmanaged<PatchSink>.fromOpaque(payload).takeUnretainedValue()
+                let path = delta?.pointee.new_file.path ?? delta?.pointee.old_file.path
+                if let path, sink.ignored.contains(String(cString: path)) { return 0 }
+                sink.append(line.pointee)
                 return 0
             }, Unmanaged.passUnretained(sink).toOpaque())
         }
         try check(printed, "print the diff of '\(root)'")
-        let untracked = try untrackedListing(repo, root: root)
+        let untracked = try untrackedListing(repo, root: root, ignored: ignored)
         return String(decoding: capped(Array(untracked.utf8) + sink.bytes), as: UTF8.self)
     }
 
@@ -269,6 +286,10 @@ public enum Git {
 /// Collects the lines `git_diff_print` hands its callback, as bytes.
 private final class PatchSink {
     private(set) var bytes: [UInt8] = []
+    /// Files whose lines are left out (Lab's own output).
+    let ignored: PathFilter
+
+    init(ignored: PathFilter) { self.ignored = ignored }
 
     /// Content, addition and deletion lines arrive without their leading ` `, `+` or `-`;
     /// headers, hunk headers, binary notices and "\ No newline at end of file" arrive whole.
@@ -286,4 +307,26 @@ private final class PatchSink {
             }
         }
     }
+}
+
+/// Paths (relative to the working tree's top level, as libgit2 gives them) under folders
+/// whose changes are Lab's own output, not the researcher's edits.
+struct PathFilter {
+    /// Folder prefixes relative to the top level, each ending in `/`.
+    let prefixes: [String]
+
+    /// - Parameters:
+    ///   - root: the working tree's top level, without a trailing slash.
+    ///   - excluded: absolute folder paths; those outside `root` are dropped.
+    init(root: String, excluded: [String]) {
+        let top = URL(fileURLWithPath: root).standardizedFileURL.resolvingSymlinksInPath().path
+        prefixes = excluded.compactMap { folder in
+            let path = URL(fileURLWithPath: folder).standardizedFileURL.resolvingSymlinksInPath().path
+            guard path.hasPrefix(top + "/") else { return nil }
+            return String(path.dropFirst(top.count + 1)) + "/"
+        }
+    }
+
+    /// True when `path` lies under one of the folders.
+    func contains(_ path: String) -> Bool { prefixes.contains { path.hasPrefix($0) } }
 }

@@ -96,7 +96,8 @@ final class Runner<C: ExperimentConfig> {
         let runId = Self.newRunId()
         let git: GitInfo?
         var notes: [String] = []
-        do { git = try Git.inspect(path: options.root) } catch { git = nil; notes.append("git: \(error)") }
+        // reports/ is Lab's own output, not the researcher's edit: it does not make the run dirty.
+        do { git = try Git.inspect(path: options.root, excluding: [options.root + "/reports"]) } catch { git = nil; notes.append("git: \(error)") }
         if let note = GitInfo.note(for: git) { notes.append(note) }
         var record = RunRecord(
             id: runId, experiment: experiment.name, status: .running, startedAt: Date(), endedAt: nil,
