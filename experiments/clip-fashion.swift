@@ -64,7 +64,7 @@ func zeroShotAccuracy(_ clip: CLIP, _ data: FashionData, limit: Int) -> Double {
 }
 
 let experiment = Experiment("clip-fashion", config: Config()) { lab in
-    lab.regression("zero-shot/zero_shot_accuracy", beyond: -0.01)
+    lab.regression("zero-shot/zero_shot_accuracy", .higherIsBetter, tolerance: 0.01)
 
     //: ## Data
     //: Fashion-MNIST from Debian's `dataset-fashion-mnist`: 60,000 training and 10,000 test

@@ -63,7 +63,7 @@ func accuracy(_ predicted: Tensor, _ set: Composites.Set) -> Double {
 }
 
 let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
-    lab.regression("evaluate/accuracy", beyond: 0.01)
+    lab.regression("evaluate/accuracy", .higherIsBetter, tolerance: 0.01)
 
     let data = lab.data("composites") { ctx in
         let train = try FashionMNIST.load(.train, limit: ctx.smoke ? 512 : nil)

@@ -72,7 +72,7 @@ func weightMatrices(_ module: Module) -> [(String, Tensor)] {
 func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
 
 let experiment = Experiment("int8-quantization", config: Config()) { lab in
-    lab.regression("quantize/accuracy_lost_points", beyond: 0.5)
+    lab.regression("quantize/accuracy_lost_points", .lowerIsBetter, tolerance: 0.5)
 
     //: ## Data and training
     //: As in `clip-fashion`: Fashion-MNIST with templated, synonym-varied captions, and

@@ -11,7 +11,7 @@ struct PRReportCommand: ParsableCommand {
         HEAD's code (smoke runs are ignored). A run stands for a commit when it ran that commit's code: recorded \
         at that commit, or at one whose only differences from it are under reports/ (the commit that adds a run's \
         reports keeps the run), with no uncommitted change outside reports/. \
-        Thresholds come from the experiment (lab.regression(NAME, beyond: DELTA)) and from --threshold, which \
+        Thresholds come from the experiment (lab.regression(NAME, .higherIsBetter, tolerance: T)) and from --threshold, which \
         overrides them. --threshold NAME=DELTA flags a regression when a metric moves past DELTA in its sign's \
         direction: accuracy=-0.01 (a drop of more than 0.01), loss=+0.05 (a rise of more than 0.05). NAME is \
         "step/metric" or just "metric", and must be a metric some recorded run has.

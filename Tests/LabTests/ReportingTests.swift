@@ -134,7 +134,7 @@ import Testing
         #expect(bad.status == 1, "a rise past +0.5 regresses: \(bad.output)")
         #expect(bad.output.contains("**regressed** (limit +0.5)"), "\(bad.output)")
         // A threshold declared in the experiment file applies without --threshold.
-        try box.edit("three.swift", replacing: "    //: ## Evaluation", with: "    lab.regression(\"report/loss\", beyond: 0.5)\n    //: ## Evaluation")
+        try box.edit("three.swift", replacing: "    //: ## Evaluation", with: "    lab.regression(\"report/loss\", .lowerIsBetter, tolerance: 0.5)\n    //: ## Evaluation")
         try box.commitAll("declare a threshold")
         #expect(try box.lab("run", "three.swift").status == 0)
         let declared = try box.lab("pr-report", "--base", "base")

@@ -57,7 +57,7 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
     /// The experiment's source file (`#filePath` of the declaration).
     public let file: String
     let nodes: [Node]
-    /// Regression thresholds declared with ``Pipeline/regression(_:beyond:)``.
+    /// Regression thresholds declared with ``Pipeline/regression(_:_:tolerance:)``, as signed deltas (the bad direction's sign).
     public let thresholds: [String: Double]
 
     public init(_ name: String, config: C, file: String = #filePath, _ declare: (Pipeline<C>) throws -> Void) rethrows {

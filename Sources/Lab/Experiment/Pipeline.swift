@@ -9,8 +9,19 @@ public final class Pipeline<C: ExperimentConfig> {
     var thresholds: [String: Double] = [:]
 
     /// Declares when a change of `metric` ("step/name" or "name") counts as a regression in
-    /// `lab pr-report`: a move past `delta` in `delta`'s direction (accuracy: -0.01 flags a
-    /// drop of more than 0.01; loss: +0.05 a rise of more than 0.05).
+    /// `lab pr-report`: a move in the worse direction by more than `tolerance` against the
+    /// base run. `lab.regression("evaluate/accuracy", .higherIsBetter, tolerance: 0.01)` flags
+    /// a drop of more than 0.01; `.lowerIsBetter` flags a rise. Recorded with each run as a
+    /// signed delta (the bad direction's sign), which `--threshold NAME=±DELTA` overrides.
+    /// - Precondition: `tolerance` is finite and not negative.
+    public func regression(_ metric: String, _ direction: MetricDirection, tolerance: Double) {
+        precondition(tolerance.isFinite && tolerance >= 0,
+                     "lab.regression(\"\(metric)\", …, tolerance: \(tolerance)): the tolerance must be a finite number ≥ 0")
+        thresholds[metric] = direction == .higherIsBetter ? -tolerance : tolerance
+    }
+
+    /// A regression gate as a signed delta: a move past `delta` in `delta`'s direction.
+    @available(*, deprecated, message: "the sign is easy to get wrong: write lab.regression(metric, .higherIsBetter, tolerance: 0.01) or .lowerIsBetter")
     public func regression(_ metric: String, beyond delta: Double) {
         thresholds[metric] = delta
     }

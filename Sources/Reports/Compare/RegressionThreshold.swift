@@ -6,7 +6,7 @@ import Foundation
 public struct RegressionThreshold: Codable, Sendable, Equatable {
     /// Where a threshold was given.
     public enum Origin: String, Codable, Sendable {
-        /// In the experiment, with `lab.regression(NAME, beyond: DELTA)`; recorded with each run.
+        /// In the experiment, with `lab.regression(NAME, .higherIsBetter, tolerance: T)` (recorded as −T; `.lowerIsBetter` as +T) with each run.
         case declared
         /// On the command line, with `--threshold NAME=DELTA`; overrides a declared one.
         case option
