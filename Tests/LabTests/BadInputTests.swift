@@ -215,25 +215,3 @@ Lab.main(experiment)
         #expect(!FileManager.default.fileExists(atPath: outside.appendingPathComponent(".lab").path))
     }
 }
-
-extension Sandbox {
-    /// Runs `executable ARGS` from `folder` instead of the sandbox's root.
-    func run(_ executable: String, _ arguments: [String], in folder: URL) throws -> Result {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = folder
-        var environment = ProcessInfo.processInfo.environment
-        environment["NO_COLOR"] = "1"
-        environment.removeValue(forKey: "LAB_ROOT")
-        environment.removeValue(forKey: "LAB_FINGERPRINT")
-        process.environment = environment
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return Result(status: process.terminationStatus, output: String(decoding: output, as: UTF8.self))
-    }
-}

@@ -60,19 +60,21 @@ final class Sandbox {
         try run(Sandbox.lab, arguments, environment: environment)
     }
 
-    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> Result {
-        let process = try start(executable, arguments, environment: environment)
+    /// Runs `executable ARGS` from the sandbox's root, or from `folder`, and waits.
+    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> Result {
+        let process = try start(executable, arguments, environment: environment, in: folder)
         let output = process.1.fileHandleForReading.readDataToEndOfFile()
         process.0.waitUntilExit()
         return Result(status: process.0.terminationStatus, output: String(decoding: output, as: UTF8.self))
     }
 
     /// Starts `lab ARGS` without waiting: (process, pipe of its merged output).
-    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:]) throws -> (Process, Pipe) {
+    func start(_ executable: String, _ arguments: [String], environment: [String: String] = [:],
+               in folder: URL? = nil) throws -> (Process, Pipe) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
-        process.currentDirectoryURL = root
+        process.currentDirectoryURL = folder ?? root
         var env = ProcessInfo.processInfo.environment
         env["NO_COLOR"] = "1"
         env.removeValue(forKey: "LAB_ROOT")
