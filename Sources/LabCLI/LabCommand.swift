@@ -8,7 +8,7 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
-                      ReportCommand.self, PRReportCommand.self, CacheCommand.self]
+                      ReportCommand.self, StatusCommand.self, PRReportCommand.self, CacheCommand.self]
     )
 
     /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` keeps

@@ -25,7 +25,7 @@ struct RunCommand: ParsableCommand {
     @Option(help: "The root seed (each step's seed derives from it and the step's name).")
     var seed: UInt64 = 0
 
-    @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval); the comparison is also written to reports/<experiment>/seeds.md and seeds.html.")
+    @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval); the comparison is also written to seeds.md and seeds.html beside the first run's report (reports/<experiment>/ when that run is published).")
     var seeds: Int = 1
 
     func validate() throws {
@@ -92,15 +92,18 @@ struct RunCommand: ParsableCommand {
             let comparison = Comparison.build(try ids.map { try ComparedRun.load(store: store, id: $0) })
             print("")
             print(ComparisonRenderer.markdown(comparison), terminator: "")
-            if !smoke {
-                // Beside the experiment's report: the seeds' comparison, for the reader of the PR.
-                let folder = projectRoot().appendingPathComponent("reports")
-                    .appendingPathComponent(Reporting.safeName(comparison.experiment))
-                try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-                try FileIO.writeDurably(Data(ComparisonRenderer.markdown(comparison).utf8), to: folder.appendingPathComponent("seeds.md"))
-                try FileIO.writeDurably(Data(ComparisonRenderer.html(comparison).utf8), to: folder.appendingPathComponent("seeds.html"))
-                print("comparison of the seeds: reports/\(folder.lastPathComponent)/seeds.md, seeds.html")
-            }
+            // Beside the experiment's report when the first seed's run is published (the experiment as
+            // declared, seed 0); else beside that run's local report.
+            let first = try store.run(id: ids[0])
+            let published = Reporting.deviations(of: first).isEmpty
+            let folder = published
+                ? projectRoot().appendingPathComponent("reports").appendingPathComponent(Reporting.safeName(comparison.experiment))
+                : projectRoot().appendingPathComponent(".lab/reports").appendingPathComponent(Reporting.safeName(first.id))
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try FileIO.writeDurably(Data(ComparisonRenderer.markdown(comparison).utf8), to: folder.appendingPathComponent("seeds.md"))
+            try FileIO.writeDurably(Data(ComparisonRenderer.html(comparison).utf8), to: folder.appendingPathComponent("seeds.html"))
+            let shown = folder.path.replacingOccurrences(of: projectRoot().path + "/", with: "")
+            print("comparison of the seeds: \(shown)/seeds.md, seeds.html")
         }
         if failures > 0 { throw ExitCode(1) }
     }

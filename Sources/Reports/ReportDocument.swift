@@ -43,14 +43,23 @@ public struct RunInfo: Codable, Sendable, Equatable {
     public var errorLocation: String?
     /// Versions, machine and thread counts: "libtorch" → "2.13.0", "cpu" → "AMD EPYC", …
     public var environment: [String: String]
+    /// How this run differs from the experiment as declared, one plain sentence each
+    /// ("config epochs = 3, the experiment's own is 10", "seed 5, not 0", "a smoke run",
+    /// "the run failed"); empty for a run of the experiment's own config that succeeded. A
+    /// report with deviations says so at its top.
+    public var deviations: [String]
+    /// The experiment file, relative to the project folder (`experiments/spirals.swift`).
+    public var sourcePath: String?
 
     public init(id: String, experiment: String, status: String, startedAt: Date, endedAt: Date?, commit: String?,
                 branch: String?, remote: String?, dirty: Bool?, seed: Int64, smoke: Bool, failedStep: String?,
-                error: String?, errorLocation: String?, environment: [String: String]) {
+                error: String?, errorLocation: String?, environment: [String: String], deviations: [String] = [],
+                sourcePath: String? = nil) {
         self.id = id; self.experiment = experiment; self.status = status; self.startedAt = startedAt
         self.endedAt = endedAt; self.commit = commit; self.branch = branch; self.remote = remote; self.dirty = dirty
         self.seed = seed; self.smoke = smoke; self.failedStep = failedStep; self.error = error
-        self.errorLocation = errorLocation; self.environment = environment
+        self.errorLocation = errorLocation; self.environment = environment; self.deviations = deviations
+        self.sourcePath = sourcePath
     }
 }
 
@@ -84,11 +93,17 @@ public struct StepSection: Codable, Sendable, Equatable {
     public var metrics: [MetricEntry]
     public var series: [Series]
     public var items: [ReportItem]
+    /// The step's cache key (hex SHA-256); empty when unknown.
+    public var key: String
+    /// The key's parts by name (`source`, `config`, `upstream`, `library` …), each a hash, and
+    /// `config.fields`, the config fields the key covers (`*`: all).
+    public var keyParts: [String: String]
 
     public init(name: String, kind: String, prose: String, source: String, sourceLine: Int, cacheHit: Bool,
-                status: String, seconds: Double, metrics: [MetricEntry], series: [Series], items: [ReportItem]) {
+                status: String, seconds: Double, metrics: [MetricEntry], series: [Series], items: [ReportItem],
+                key: String = "", keyParts: [String: String] = [:]) {
         self.name = name; self.kind = kind; self.prose = prose; self.source = source; self.sourceLine = sourceLine
         self.cacheHit = cacheHit; self.status = status; self.seconds = seconds; self.metrics = metrics
-        self.series = series; self.items = items
+        self.series = series; self.items = items; self.key = key; self.keyParts = keyParts
     }
 }

@@ -64,6 +64,7 @@ import Testing
         let first = try box.lab("run", "three.swift")
         let second = try box.lab("run", "three.swift", "--set", "learningRate=0.2")
         #expect(first.status == 0 && second.status == 0, "\(first.output)\n\(second.output)")
+        #expect(try box.lab("report", second.runId!, "--publish").status == 0)
         #expect(try box.read("reports/README.md").contains("report/loss 2.1"))
         #expect(try box.lab("report", first.runId!).status == 0)
         let results = try JSONSerialization.jsonObject(with: Data(try box.read("reports/three/results.json").utf8)) as? [String: Any]

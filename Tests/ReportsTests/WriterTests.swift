@@ -79,7 +79,7 @@ struct WriterTests {
         #expect(markdown == """
             # Experiments
 
-            The latest run of each experiment. Written by `lab run`; do not edit.
+            The published run of each experiment, from its folder's `results.json`. Written by `lab run` and `lab report --publish`; do not edit.
 
             | Experiment | Status | Commit | Date | Metrics | Report |
             | --- | --- | --- | --- | --- | --- |

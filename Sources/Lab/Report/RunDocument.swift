@@ -40,7 +40,8 @@ public enum RunDocument {
                 source: source?.text(range) ?? "", sourceLine: step.sourceLine, cacheHit: step.cacheHit,
                 status: step.status, seconds: step.seconds,
                 metrics: summaries.filter { $0.step == step.name }.map { MetricEntry(step: $0.step, name: $0.name, value: $0.value) },
-                series: stepSeries, items: items))
+                series: stepSeries, items: items, key: step.key,
+                keyParts: (try? JSONDecoder().decode([String: String].self, from: Data(step.keyParts.utf8))) ?? [:]))
             previousEnd = range.upperBound
         }
         let preamble = prose.filter { $0.line < introEnd }.map(\.markdown).joined(separator: "\n\n")
@@ -57,7 +58,8 @@ public enum RunDocument {
             id: run.id, experiment: run.experiment, status: run.status.rawValue, startedAt: run.startedAt,
             endedAt: run.endedAt, commit: run.gitCommit, branch: run.gitBranch, remote: run.gitRemote, dirty: run.gitDirty,
             seed: run.rootSeed, smoke: run.smoke, failedStep: run.failedStep, error: run.error,
-            errorLocation: run.errorLocation, environment: environment)
+            errorLocation: run.errorLocation, environment: environment, deviations: Reporting.deviations(of: run),
+            sourcePath: source?.path)
         return ReportDocument(
             title: run.experiment, preamble: preamble, run: info, config: config, steps: sections, epilogue: epilogue,
             metrics: summaries.map { MetricEntry(step: $0.step, name: $0.name, value: $0.value) })

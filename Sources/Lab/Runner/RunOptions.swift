@@ -7,18 +7,21 @@ public struct RunOptions: Sendable, Equatable {
     public var explain = false
     public var noCache = false
     public var seed: UInt64 = 0
+    /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
+    public var keysOnly = false
     /// The project folder holding `.lab/`: `LAB_ROOT`, else the top of the git repository
     /// holding the current directory, else the current directory (see ``ProjectRoot``).
     public var root: String
 
     public init(root: String) { self.root = root }
 
-    /// Parses `run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]`.
+    /// Parses `run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]`, or
+    /// `keys` with the same options (``keysOnly``).
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
         var options = RunOptions(root: ProjectRoot.find(environment: environment))
         var i = 0
         var args = arguments
-        if args.first == "run" { args.removeFirst() }
+        if args.first == "run" { args.removeFirst() } else if args.first == "keys" { args.removeFirst(); options.keysOnly = true }
         while i < args.count {
             let a = args[i]
             func value() throws -> String {

@@ -13,6 +13,15 @@ public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
     let environment = ProcessInfo.processInfo.environment
     do {
         let options = try RunOptions.parse(Array(CommandLine.arguments.dropFirst()), environment: environment)
+        if options.keysOnly {
+            // `BINARY keys`: every step's key as JSON, for `lab status`; nothing runs and nothing is written.
+            let config = try experiment.config.overriding(options.assignments)
+            let keys = StepKeys(experiment: experiment, config: config, source: try SourceFile(path: experiment.file),
+                                fingerprint: environment["LAB_FINGERPRINT"] ?? Runner<C>.unknownFingerprint,
+                                seed: options.seed, smoke: options.smoke)
+            print(keys.json())
+            exit(0)
+        }
         let runner = try Runner(experiment: experiment, options: options, fingerprint: environment["LAB_FINGERPRINT"])
         exit(runner.run())
     } catch {
@@ -44,7 +53,7 @@ final class Runner<C: ExperimentConfig> {
         self.options = options
         self.config = try experiment.config.overriding(options.assignments)   // bad --set: fails before anything runs
         self.source = try SourceFile(path: experiment.file)
-        self.fingerprint = fingerprint ?? "libtorch \(Runtime.libtorchVersion); Lab sources unknown"
+        self.fingerprint = fingerprint ?? Self.unknownFingerprint
         labFolder = URL(fileURLWithPath: options.root).appendingPathComponent(".lab")
         try FileManager.default.createDirectory(at: labFolder, withIntermediateDirectories: true)
         // .lab/ holds caches and the run store, never sources: keep it out of git (and out of the dirty flag).
@@ -59,34 +68,8 @@ final class Runner<C: ExperimentConfig> {
     // MARK: keys
 
     func computeKeys() -> [Int: CacheKey] {
-        let ranges = experiment.nodes.map { source.statementRange(startingAt: $0.line) }
-        let sharedCode = source.sharedCode(excluding: ranges, configType: String(describing: C.self))
-        let shared = sha256Hex(sharedCode)
-        let fieldNames = Set(config.fields.map(\.name))
-        // Fields read outside every step (in a helper a step calls, say) may be read by any
-        // step: every step's key covers them, or covers all fields when those reads cannot be tracked.
-        let sharedReads = SourceFile.configReads(in: sharedCode, fields: fieldNames)
-        let configObject = (try? config.jsonObject()) ?? [:]
-        var result: [Int: CacheKey] = [:]
-        for node in experiment.nodes {
-            let normalized = SourceFile.normalize(source.text(ranges[node.index]))
-            let reads = SourceFile.configReads(in: normalized, fields: fieldNames).flatMap { own in sharedReads.map { own.union($0) } }
-            let covered = (reads.map { Array($0) } ?? Array(fieldNames)).sorted()
-            let configText = covered.map { "\($0)=\(ConfigParsing.json(configObject[$0] ?? NSNull()))" }.joined(separator: "\n")
-            let upstream = node.inputs.map { "\(experiment.nodes[$0].name)=\(result[$0]!.hex)" }.joined(separator: "\n")
-            let parts: [String: String] = [
-                "step": sha256Hex("\(node.kind.rawValue) \(node.name)"),
-                "source": sha256Hex(normalized),
-                "shared": shared,
-                "config": sha256Hex(configText),
-                "upstream": sha256Hex(upstream),
-                "seed": sha256Hex(String(stepSeed(root: options.seed, step: node.name))),
-                "mode": sha256Hex("smoke=\(options.smoke) device=cpu"),
-                "library": sha256Hex(fingerprint),
-            ]
-            result[node.index] = CacheKey(parts: parts, configFields: reads == nil ? nil : covered)
-        }
-        return result
+        StepKeys(experiment: experiment, config: config, source: source, fingerprint: fingerprint,
+                 seed: options.seed, smoke: options.smoke).compute()
     }
 
     // MARK: running
@@ -160,15 +143,17 @@ final class Runner<C: ExperimentConfig> {
             FileHandle.standardError.write(Data("error: run \(runId) \(record.status.rawValue), but the store still says it is running (lab ls shows it crashed); no report written. Free space on the disk holding \(labFolder.path) and run again.\n".utf8))
             return 1
         }
-        if options.smoke {
-            print("smoke run: reports/ left as it was (lab report \(runId) writes this run's report)")
-        } else {
-            do {
-                let folder = try Reporting.write(store: store, runId: runId, root: URL(fileURLWithPath: options.root))
-                print("report: \(folder.path.replacingOccurrences(of: options.root + "/", with: ""))/README.md, index.html")
-            } catch {
-                print("note: the report could not be written: \(error)")
+        do {
+            let written = try Reporting.write(store: store, runId: runId, root: URL(fileURLWithPath: options.root))
+            let path = written.folder.path.replacingOccurrences(of: options.root + "/", with: "")
+            if written.published {
+                print("report: \(path)/README.md, index.html")
+            } else {
+                print("report: \(path)/README.md, index.html (not published to reports/: \(written.deviations.joined(separator: "; ")); "
+                      + "lab report \(runId) --publish publishes it)")
             }
+        } catch {
+            print("note: the report could not be written: \(error)")
         }
         print(failed ? "run \(runId) failed; the steps that finished are cached, a re-run resumes at '\(record.failedStep ?? "")'"
                      : "run \(runId) succeeded")
@@ -321,6 +306,9 @@ final class Runner<C: ExperimentConfig> {
 
     // MARK: helpers
 
+    /// The library fingerprint of a binary started without `lab` (no `LAB_FINGERPRINT`).
+    static var unknownFingerprint: String { "libtorch \(Runtime.libtorchVersion); Lab sources unknown" }
+
     /// "20261129-110203-3f9a": the UTC start time and 4 random hex digits.
     static func newRunId() -> String {
         let formatter = DateFormatter()
@@ -337,6 +325,15 @@ final class Runner<C: ExperimentConfig> {
         return String(decoding: data, as: UTF8.self)
     }
 
+    /// The fields whose value differs from the experiment's own config, each with the
+    /// experiment's value as JSON text.
+    func configOverrides() -> [String: String] {
+        let own = Dictionary(uniqueKeysWithValues: experiment.config.fields.map { ($0.name, $0.json) })
+        var out: [String: String] = [:]
+        for field in config.fields where own[field.name] != field.json { out[field.name] = own[field.name] ?? "null" }
+        return out
+    }
+
     func environmentJSON() -> String {
         let machine = MachineInfo.current()
         let info: [String: Any] = [
@@ -348,6 +345,9 @@ final class Runner<C: ExperimentConfig> {
             "intra_op_threads": Runtime.threads, "interop_threads": Runtime.interopThreads,
             "library_fingerprint": fingerprint,
             "regression_thresholds": experiment.thresholds,
+            // Field → the experiment's own value, for each field --set changed: the run is not the
+            // experiment as declared, so its report is not published (see Reporting).
+            "config_overrides": configOverrides(),
         ]
         let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

@@ -39,7 +39,9 @@ enum Format {
     static func environment(_ env: [String: String]) -> [(key: String, value: String)] {
         let first = ["libtorch", "swift", "os", "cpu", "threads"]
         let known = first.compactMap { key in env[key].map { (key: key, value: $0) } }
-        let rest = env.filter { !first.contains($0.key) }.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
+        // Shown elsewhere: the deviations notice and the regression gates are not the machine.
+        let shownElsewhere: Set<String> = ["config_overrides", "regression_thresholds"]
+        let rest = env.filter { !first.contains($0.key) && !shownElsewhere.contains($0.key) }.sorted { $0.key < $1.key }.map { (key: $0.key, value: $0.value) }
         return known + rest
     }
 

@@ -26,6 +26,7 @@ extension HTMLRenderer {
     .badge-failed, .badge-crashed { background: #d1242f; }
     .badge-interrupted, .badge-running { background: #9a6700; }
     .dirty { color: #9a6700; }
+    aside.deviations { border: 1px solid #9a6700; background: #fff8c5; border-radius: 6px; padding: .2rem 1rem; margin: 1rem 0; }
     dl { display: grid; grid-template-columns: max-content 1fr; gap: .2rem 1rem; margin: 0; }
     dt { color: var(--muted); }
     dd { margin: 0; overflow-wrap: anywhere; }

@@ -39,6 +39,12 @@ public enum HTMLRenderer {
         </header>
 
         """
+        if !doc.run.deviations.isEmpty {
+            out += "<aside class=\"deviations\">\n<p><strong>Not the experiment as declared.</strong> "
+                + "This report is of a run that differs from it:</p>\n<ul>\n"
+            for deviation in doc.run.deviations { out += "<li>" + HTML.escape(deviation) + "</li>\n" }
+            out += "</ul>\n</aside>\n"
+        }
         out += proseSection(doc.preamble)
         out += provenance(doc.run)
         if !doc.config.isEmpty {

@@ -15,20 +15,16 @@ extension IndexEntry {
         }
     }
 
-    /// The entry that a `results.json` describes (see ``JSONRenderer/results(_:)``); its date
-    /// is nil, since the file holds none. Metric keys `step/name` are split at the first `/`.
+    /// The entry that a `results.json` describes (see ``ResultsFile``); its date is the
+    /// run's start when the file records it. Metric keys `step/name` are split at the first `/`.
     /// - Returns: nil when `data` is not a results file.
     public init?(resultsJSON data: Data, folder: String) {
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any],
-              let runId = object["run_id"] as? String, let experiment = object["experiment"] as? String,
-              let status = object["status"] as? String else { return nil }
-        let metrics = ((object["metrics"] as? [String: Any]) ?? [:]).sorted { $0.key < $1.key }.compactMap { key, value -> MetricEntry? in
-            let special: [String: Double] = ["NaN": .nan, "Infinity": .infinity, "-Infinity": -.infinity]
-            guard let number = (value as? NSNumber)?.doubleValue ?? (value as? String).flatMap({ special[$0] }) else { return nil }
+        guard let results = try? ResultsFile.decode(data) else { return nil }
+        let metrics = results.metrics.sorted { $0.key < $1.key }.map { key, value -> MetricEntry in
             let parts = key.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false)
-            return MetricEntry(step: String(parts[0]), name: parts.count > 1 ? String(parts[1]) : "", value: number)
+            return MetricEntry(step: String(parts[0]), name: parts.count > 1 ? String(parts[1]) : "", value: value)
         }
-        self.init(experiment: experiment, folder: folder, runId: runId, status: status, commit: object["commit"] as? String,
-                  date: nil, metrics: metrics)
+        self.init(experiment: results.experiment, folder: folder, runId: results.runId, status: results.status,
+                  commit: results.commit, date: results.startedAt, metrics: metrics)
     }
 }

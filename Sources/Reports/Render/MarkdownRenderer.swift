@@ -17,6 +17,7 @@ public enum MarkdownRenderer {
     /// - Returns: The Markdown text, ending in a newline.
     public static func render(_ doc: ReportDocument, figures: [FigureFile]) -> String {
         var out = "# " + GFM.text(doc.title) + "\n\n"
+        out += deviations(doc.run)
         out += prose(doc.preamble)
         out += provenance(doc.run)
         out += config(doc.config)
@@ -38,6 +39,14 @@ public enum MarkdownRenderer {
     private static func prose(_ markdown: String) -> String {
         let trimmed = markdown.trimmingCharacters(in: .whitespacesAndNewlines)
         return trimmed.isEmpty ? "" : trimmed + "\n\n"
+    }
+
+    /// The notice at the top of a report whose run is not the experiment as declared.
+    private static func deviations(_ run: RunInfo) -> String {
+        guard !run.deviations.isEmpty else { return "" }
+        var out = "> **Not the experiment as declared.** This report is of a run that differs from it:\n"
+        for deviation in run.deviations { out += "> - " + GFM.text(deviation) + "\n" }
+        return out + "\n"
     }
 
     private static func provenance(_ run: RunInfo) -> String {

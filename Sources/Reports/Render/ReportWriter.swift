@@ -45,7 +45,8 @@ public enum ReportWriter {
 
     /// The text of `reports/README.md`.
     static func indexMarkdown(_ entries: [IndexEntry]) -> String {
-        let out = "# Experiments\n\nThe latest run of each experiment. Written by `lab run`; do not edit.\n\n"
+        let out = "# Experiments\n\nThe published run of each experiment, from its folder's `results.json`. "
+            + "Written by `lab run` and `lab report --publish`; do not edit.\n\n"
         guard !entries.isEmpty else { return out + "No experiment has run yet.\n" }
         let rows = entries.sorted { ($0.experiment, $0.runId) < ($1.experiment, $1.runId) }.map { entry -> [String] in
             let folder = pathSegment(entry.folder)

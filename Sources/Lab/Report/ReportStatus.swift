@@ -1,0 +1,146 @@
+import Foundation
+import Reports
+
+/// Whether a committed report is still what the code computes: the step keys recorded in
+/// its `results.json` against those recomputed from the experiment file, its own config
+/// and today's library (``ComputedKeys``). Nothing runs.
+///
+/// A step's key changes with its code, the config fields it reads, its upstream steps, its
+/// seed and mode, and the library fingerprint. A report is **stale** when any step changed
+/// for a reason other than the library (its code, its config, a step added or removed, a
+/// report of another config or seed), and **from an older library** when the library alone
+/// explains every difference: a change to Lab or libtorch changes every key, and counting it
+/// as stale would mark every report stale at once.
+public struct ReportStatus: Sendable, Equatable {
+    /// The verdict for one experiment.
+    public enum State: String, Sendable, Equatable {
+        /// Every step's key matches.
+        case current
+        /// Only the library fingerprint differs (Lab or libtorch changed since the run).
+        case olderLibrary = "older library"
+        /// A step's code, config or structure changed since the run, or the report is of another config.
+        case stale
+        /// An experiment file with no report under `reports/`.
+        case noReport = "no report"
+        /// A report whose experiment file is gone (or not found).
+        case noExperiment = "no experiment file"
+    }
+
+    /// What changed for one step.
+    public struct StepChange: Sendable, Equatable {
+        /// The step's name.
+        public var name: String
+        /// The changed key parts (`source`, `shared`, `config`, `upstream`, `library` …);
+        /// `["added"]` for a step the report lacks, `["removed"]` for one the code no longer has.
+        public var parts: [String]
+        /// For an `upstream` change: the input steps whose keys changed.
+        public var inputs: [String]
+        /// True when the library alone explains the change (directly, or through inputs that changed only so).
+        public var libraryOnly: Bool
+    }
+
+    /// The experiment's name.
+    public var experiment: String
+    /// The experiment file relative to the project, when known.
+    public var source: String?
+    /// The report's run id, when there is a report.
+    public var runId: String?
+    public var state: State
+    /// The steps that changed (all of them, library-only ones included).
+    public var changes: [StepChange]
+    /// Config fields whose committed value differs from the experiment's own, with both values.
+    public var configChanges: [String]
+    /// Why the report is stale when no step explains it (a report of schema 1, say).
+    public var notes: [String]
+
+    /// A status from its parts.
+    public init(experiment: String, source: String?, runId: String?, state: State, changes: [StepChange] = [],
+                configChanges: [String] = [], notes: [String] = []) {
+        self.experiment = experiment; self.source = source; self.runId = runId; self.state = state
+        self.changes = changes; self.configChanges = configChanges; self.notes = notes
+    }
+
+    /// Compares a committed record with keys recomputed at the code as it is.
+    public static func compare(committed: ResultsFile, computed: ComputedKeys, source: String?) -> ReportStatus {
+        var status = ReportStatus(experiment: computed.experiment, source: source, runId: committed.runId, state: .current,
+                                  changes: [], configChanges: [], notes: [])
+        if committed.steps.isEmpty {
+            status.state = .stale
+            status.notes.append(committed.schema < 2
+                ? "its results.json predates step keys (schema \(committed.schema)): re-run the experiment"
+                : "its results.json records no steps")
+            return status
+        }
+        let recorded = Dictionary(committed.steps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        var libraryOnly: [String: Bool] = [:]   // per changed step, in declaration order
+        for step in computed.steps {
+            guard let old = recorded[step.name] else {
+                status.changes.append(StepChange(name: step.name, parts: ["added"], inputs: [], libraryOnly: false))
+                libraryOnly[step.name] = false
+                continue
+            }
+            guard old.key != step.key else { continue }
+            let parts = Set(old.parts.keys).union(step.parts.keys).filter { old.parts[$0] != step.parts[$0] }.sorted()
+            let changedInputs = step.inputs.filter { libraryOnly[$0] != nil }
+            let onlyLibrary = parts.allSatisfy { part in
+                part == "library" || (part == "upstream" && changedInputs.allSatisfy { libraryOnly[$0] == true })
+            }
+            libraryOnly[step.name] = onlyLibrary
+            status.changes.append(StepChange(name: step.name, parts: parts,
+                                             inputs: parts.contains("upstream") ? changedInputs : [], libraryOnly: onlyLibrary))
+        }
+        let current = Set(computed.steps.map(\.name))
+        for step in committed.steps where !current.contains(step.name) {
+            status.changes.append(StepChange(name: step.name, parts: ["removed"], inputs: [], libraryOnly: false))
+        }
+        for key in Set(committed.config.keys).union(computed.config.keys).sorted() where committed.config[key] != computed.config[key] {
+            let was = committed.config[key]?.text ?? "absent", now = computed.config[key]?.text ?? "absent"
+            status.configChanges.append("\(key): \(was) in the report, \(now) in the experiment")
+        }
+        if !status.configChanges.isEmpty || status.changes.contains(where: { !$0.libraryOnly }) {
+            status.state = .stale
+        } else if !status.changes.isEmpty {
+            status.state = .olderLibrary
+        }
+        return status
+    }
+
+    /// One line per reason: the changed steps with their parts, the config, the notes.
+    public var reasons: [String] {
+        var out = notes
+        let own = changes.filter { !$0.libraryOnly }
+        if state == .stale {
+            out += own.map(\.description)
+        } else if state == .olderLibrary, let first = changes.first {
+            out.append("library only: every changed key differs in its library part (\(changes.count) step\(changes.count == 1 ? "" : "s"), from \(first.name))")
+        }
+        out += configChanges.map { "config \($0)" }
+        return out
+    }
+
+    /// True when `lab status --check` should fail: stale, no report, no experiment file; with
+    /// `strict`, a report from an older library too.
+    public func fails(strict: Bool) -> Bool {
+        switch state {
+        case .current: return false
+        case .olderLibrary: return strict
+        case .stale, .noReport, .noExperiment: return true
+        }
+    }
+}
+
+extension ReportStatus.StepChange: CustomStringConvertible {
+    /// "train (source, upstream: data)".
+    public var description: String {
+        let named = parts.map { part -> String in
+            switch part {
+            case "upstream": return inputs.isEmpty ? "upstream" : "upstream: " + inputs.joined(separator: ", ")
+            case "shared": return "shared code"
+            case "added": return "new step"
+            case "removed": return "step removed"
+            default: return part
+            }
+        }
+        return "\(name) (\(named.joined(separator: ", ")))"
+    }
+}
