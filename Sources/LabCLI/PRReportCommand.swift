@@ -1,29 +1,34 @@
 import ArgumentParser
 import Foundation
 import Lab
+import Reports
 
 struct PRReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pr-report",
-        abstract: "Summarize a pull request: changed steps and metric deltas between the base commit's runs and HEAD's.",
+        abstract: "Summarize a pull request from git alone: the committed reports at the base and at HEAD, what changed, what regressed.",
         discussion: """
-        For each experiment, compares the latest succeeded run of the base commit's code with the latest run of \
-        HEAD's code (smoke runs are ignored). A run stands for a commit when it ran that commit's code: recorded \
-        at that commit, or at one whose only differences from it are under reports/ (the commit that adds a run's \
-        reports keeps the run), with no uncommitted change outside reports/. \
-        Thresholds come from the experiment (lab.regression(NAME, .higherIsBetter, tolerance: T)) and from --threshold, which \
-        overrides them. --threshold NAME=DELTA flags a regression when a metric moves past DELTA in its sign's \
-        direction: accuracy=-0.01 (a drop of more than 0.01), loss=+0.05 (a rise of more than 0.05). NAME is \
-        "step/metric" or just "metric", and must be a metric some recorded run has.
+        Reads reports/*/results.json at --base and at HEAD from git (no run store is needed, as in CI) and, for \
+        each experiment: the steps whose cache keys changed between the two published runs, the metric deltas, and \
+        the regressions past thresholds. It also recomputes HEAD's step keys from the experiment files (as lab \
+        status does; no step runs) to tell whether HEAD's report is what HEAD's code computes: an experiment \
+        whose code or config changed but whose report was not re-run is stale.
 
-        Exit status: 0 when every experiment's HEAD run succeeded and nothing regressed; 1 when a metric regressed, \
-        a gated metric is missing at HEAD, or an experiment's HEAD run failed, crashed, is still running or is \
-        missing; 2 for a usage error (a bad option, an unknown --base, an unwritable --out) or a git or store error.
+        Thresholds come from the experiment (lab.regression(NAME, .higherIsBetter, tolerance: T), recorded in \
+        HEAD's results.json) and from --threshold, which overrides them. --threshold NAME=DELTA flags a regression \
+        when a metric moves past DELTA in its sign's direction: accuracy=-0.01 (a drop of more than 0.01), \
+        loss=+0.05 (a rise of more than 0.05). NAME is "step/metric" or just "metric", and must be a metric of a \
+        committed report.
+
+        Exit status: 0 when every experiment's HEAD report is current (or from an older library) and nothing \
+        regressed; 1 when a metric regressed, a gated metric is missing at HEAD, HEAD's report is stale, missing or \
+        of a run that did not succeed, or no report was found at all; 2 for a usage error (a bad option, an \
+        unknown --base, an unwritable --out), a git error, or an experiment whose keys cannot be computed.
         """)
 
-    /// The exit status for a failed gate: a regression, a missing or unsuccessful HEAD run.
+    /// The exit status for a failed gate: a regression, a stale or missing report at HEAD.
     static let failedStatus: Int32 = 1
-    /// The exit status for a usage, git or store error: no verdict was reached.
+    /// The exit status for a usage, git or key error: no verdict was reached.
     static let errorStatus: Int32 = 2
 
     @Option(help: "The base revision (branch, tag or commit).")
@@ -42,70 +47,80 @@ struct PRReportCommand: ParsableCommand {
         guard let repository = try Git.inspect(path: root.path) else { throw PRReportError.noRepository(path: root.path) }
         guard let headCommit = repository.commit else { throw PRReportError.noCommits(path: repository.root) }
         guard let baseCommit = try Git.commitIfExists(base, at: root.path) else { throw PRReportError.noSuchRevision(base) }
-        let store = try openStore()
-        try RegressionThreshold.checkNames(limits, known: store.metricKeys())
 
-        let reports = Self.reportsFolder(project: root, repositoryRoot: repository.root)
-        let atHead = try store.codeMatches(for: headCommit, repository: root.path, ignoring: reports)
-        let atBase = baseCommit == headCommit ? atHead
-            : try store.codeMatches(for: baseCommit, repository: root.path, ignoring: reports)
-        let names = Set((atHead + atBase).filter(\.standsForCommit).map(\.run.experiment)).sorted()
-        let sections = try names.map { name in
-            let head = atHead.first { $0.run.experiment == name && $0.standsForCommit }?.run
-            let base = atBase.first { $0.run.experiment == name && $0.standsForCommit && $0.run.status == .succeeded }?.run
-            let elsewhere = head == nil ? atHead.first { $0.run.experiment == name } : nil
-            let newest = atHead.first { $0.run.experiment == name }?.run
-            return PullRequestReport.ExperimentSection(
-                name: name, base: try base.map { try Self.summary($0, store: store) },
-                head: try head.map { try Self.summary($0, store: store) },
-                latestElsewhere: elsewhere.map {
-                    .init(id: $0.run.id, commit: $0.run.gitCommit ?? "", changedPaths: Array($0.differences.prefix(3)))
-                },
-                sourcePath: try newest.flatMap { try store.source(runId: $0.id)?.path }.map { Self.relative($0, to: root) },
-                thresholds: limits + Self.declaredThresholds(head, overriddenBy: limits))
+        let folder = Self.reportsFolder(project: root, repositoryRoot: repository.root)
+        let atBase = try Self.committedResults(at: baseCommit, folder: folder, root: root)
+        let atHeadBytes = try Git.files(named: "results.json", inSubfoldersOf: folder, at: headCommit, path: root.path)
+        let atHead = atHeadBytes.keys.sorted().map { ($0, try? ResultsFile.decode(Data(atHeadBytes[$0]!))) }
+        let known = (atBase.values.flatMap { $0.metrics.keys } + atHead.compactMap { $0.1 }.flatMap { $0.metrics.keys })
+        try RegressionThreshold.checkNames(limits, known: known)
+
+        // HEAD's reports against HEAD's code (the experiment files as they are here; in CI, HEAD's).
+        let audit = try ReportAudit.run(root: root, committed: atHead)
+        if !audit.failures.isEmpty { throw PRReportError.cannotComputeKeys(audit.failures.map(\.description)) }
+        let workingTree = Dictionary(ReportAudit.workingTreeResults(root: root).map { ($0.folder, $0.results) },
+                                     uniquingKeysWith: { a, _ in a })
+
+        var sections: [PullRequestReport.ExperimentSection] = []
+        for status in audit.statuses {
+            let name = status.experiment
+            let reportFolder = Reporting.safeName(name)
+            let head = atHead.first { $0.0 == reportFolder }?.1
+            let baseResults = atBase[reportFolder]
+            let uncommitted = workingTree[reportFolder].map { $0 != head } ?? false
+            let check = PullRequestReport.HeadCheck(state: Self.state(status.state), reasons: status.reasons,
+                                                    uncommittedReport: uncommitted)
+            sections.append(PullRequestReport.ExperimentSection(
+                name: name, base: baseResults.map(PullRequestReport.RunSummary.init),
+                head: head.map(PullRequestReport.RunSummary.init), check: check,
+                sourcePath: status.source ?? head?.source,
+                thresholds: limits + Self.declaredThresholds(head, overriddenBy: limits)))
         }
+        // Experiments the base had and HEAD has neither a file nor a report of: removed.
+        for (folder, results) in atBase.sorted(by: { $0.key < $1.key })
+        where !sections.contains(where: { Reporting.safeName($0.name) == folder }) {
+            sections.append(PullRequestReport.ExperimentSection(name: results.experiment, base: .init(results), head: nil,
+                                                                sourcePath: results.source))
+        }
+        sections.sort { $0.name < $1.name }
         let report = PullRequestReport(baseRevision: base, baseCommit: baseCommit, headCommit: headCommit, experiments: sections)
         let markdown = PullRequestRenderer.markdown(report)
         if let out { try Self.write(markdown, to: out) } else { print(markdown, terminator: "") }
         if !report.passed { throw ExitCode(Self.failedStatus) }
     }
 
-    /// A run as the report needs it: status, steps in source order, metrics.
-    static func summary(_ run: RunRecord, store: RunStore) throws -> PullRequestReport.RunSummary {
-        let steps = try store.steps(runId: run.id).sorted { $0.sourceLine < $1.sourceLine }.map { step in
-            let parts = (try? JSONSerialization.jsonObject(with: Data(step.keyParts.utf8))) as? [String: String] ?? [:]
-            return PullRequestReport.StepSummary(name: step.name, key: step.key, keyParts: parts, cacheHit: step.cacheHit)
-        }
-        let metrics = Dictionary(try store.summaries(runId: run.id).map { ("\($0.step)/\($0.name)", $0.value) },
-                                 uniquingKeysWith: { $1 })
-        return .init(id: run.id, commit: run.gitCommit ?? "", status: run.status.rawValue, failedStep: run.failedStep,
-                     error: run.error, steps: steps, metrics: metrics)
+    /// `reports/*/results.json` at `commit`: report folder → the file; files that are not results files are left out.
+    static func committedResults(at commit: String, folder: String, root: URL) throws -> [String: ResultsFile] {
+        let files = try Git.files(named: "results.json", inSubfoldersOf: folder, at: commit, path: root.path)
+        return files.compactMapValues { try? ResultsFile.decode(Data($0)) }
     }
 
-    /// The thresholds the experiment declared, as recorded with HEAD's run, less those a
+    static func state(_ state: ReportStatus.State) -> PullRequestReport.HeadCheck.State {
+        switch state {
+        case .current: return .current
+        case .olderLibrary: return .olderLibrary
+        case .stale: return .stale
+        case .noReport: return .noReport
+        case .noExperiment: return .noExperiment
+        }
+    }
+
+    /// The thresholds the experiment declared, as recorded in HEAD's report, less those a
     /// `--threshold` of the same name overrides.
-    static func declaredThresholds(_ run: RunRecord?, overriddenBy options: [RegressionThreshold]) -> [RegressionThreshold] {
-        guard let run, let env = try? JSONSerialization.jsonObject(with: Data(run.environment.utf8)) as? [String: Any],
-              let declared = env["regression_thresholds"] as? [String: Double] else { return [] }
-        return declared.sorted { $0.key < $1.key }
+    static func declaredThresholds(_ results: ResultsFile?, overriddenBy options: [RegressionThreshold]) -> [RegressionThreshold] {
+        guard let results else { return [] }
+        return results.thresholds.sorted { $0.key < $1.key }
             .filter { entry in !options.contains { $0.metric == entry.key } }
             .map { RegressionThreshold(metric: $0.key, delta: $0.value, origin: .declared) }
     }
 
-    /// The project's `reports/` folder relative to the repository's top level (`reports/`, or
-    /// `sub/reports/` for a project in a subfolder).
+    /// The project's `reports/` folder relative to the repository's top level (`reports`, or
+    /// `sub/reports` for a project in a subfolder).
     static func reportsFolder(project: URL, repositoryRoot: String) -> String {
         let top = URL(fileURLWithPath: repositoryRoot).resolvingSymlinksInPath().path
         let here = project.resolvingSymlinksInPath().path
-        guard here.hasPrefix(top + "/") else { return "reports/" }
-        return String(here.dropFirst(top.count + 1)) + "/reports/"
-    }
-
-    /// `path` relative to `root` when it is inside it.
-    static func relative(_ path: String, to root: URL) -> String {
-        let base = root.resolvingSymlinksInPath().path + "/"
-        let full = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
-        return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path
+        guard here.hasPrefix(top + "/") else { return "reports" }
+        return String(here.dropFirst(top.count + 1)) + "/reports"
     }
 
     /// Fails early, before any work, when `--out` cannot be written.

@@ -17,12 +17,14 @@ enum PRReportError: Error, Equatable, CustomStringConvertible {
     case outNotWritable(path: String, folder: String)
     /// Writing `--out` failed for another reason.
     case cannotWriteOut(path: String, reason: String)
+    /// HEAD's step keys could not be computed for these experiment files (each with its reason).
+    case cannotComputeKeys([String])
 
     /// The message shown to the user.
     var description: String {
         switch self {
         case .noRepository(let path):
-            return "'\(path)' is not inside a git repository; lab pr-report compares the runs of two commits. "
+            return "'\(path)' is not inside a git repository; lab pr-report compares the reports committed at two commits. "
                 + "Run it in the project's repository."
         case .noCommits(let path):
             return "the repository at '\(path)' has no commits yet; lab pr-report compares the runs of two commits. "
@@ -36,6 +38,9 @@ enum PRReportError: Error, Equatable, CustomStringConvertible {
             return "cannot write --out '\(path)': it is a folder. Give a file path, e.g. --out \((path as NSString).appendingPathComponent("pr.md"))."
         case let .outNotWritable(path, folder):
             return "cannot write --out '\(path)': no permission to write in '\(folder)'. Give a path you can write."
+        case .cannotComputeKeys(let failures):
+            return "cannot tell whether HEAD's reports are current: " + failures.joined(separator: "; ")
+                + ". Fix the experiment so that it compiles (lab build FILE), then run lab pr-report again."
         case let .cannotWriteOut(path, reason):
             return "cannot write --out '\(path)': \(reason). Check the path and the free disk space."
         }

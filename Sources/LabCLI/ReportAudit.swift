@@ -11,17 +11,27 @@ struct ReportAudit {
     /// Experiment files whose keys could not be computed, with the reason.
     var failures: [KeyProbe.Failure]
 
-    /// Audits the project at `root`: the given experiment files, or every `experiments/*.swift`
-    /// and every file a committed `results.json` names, against `reports/*/results.json`.
-    static func run(root: URL, files given: [String] = []) throws -> ReportAudit {
+    /// The `results.json` of each folder of `reports/` in the working tree: folder → the file
+    /// (nil when it is not a results file).
+    static func workingTreeResults(root: URL) -> [(folder: String, results: ResultsFile?)] {
         let fm = FileManager.default
         let reports = root.appendingPathComponent("reports")
-        var committed: [(folder: String, results: ResultsFile?)] = []
+        var out: [(folder: String, results: ResultsFile?)] = []
         for folder in ((try? fm.contentsOfDirectory(atPath: reports.path)) ?? []).sorted() {
             let url = reports.appendingPathComponent(folder).appendingPathComponent("results.json")
             guard let data = fm.contents(atPath: url.path) else { continue }
-            committed.append((folder, try? ResultsFile.decode(data)))
+            out.append((folder, try? ResultsFile.decode(data)))
         }
+        return out
+    }
+
+    /// Audits the project at `root`: the given experiment files, or every `experiments/*.swift`
+    /// and every file a committed `results.json` names, against `committed` (by default the
+    /// working tree's `reports/*/results.json`).
+    static func run(root: URL, files given: [String] = [],
+                    committed: [(folder: String, results: ResultsFile?)]? = nil) throws -> ReportAudit {
+        let fm = FileManager.default
+        let committed = committed ?? workingTreeResults(root: root)
         var files: [String] = given.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
         if given.isEmpty {
             let folder = root.appendingPathComponent("experiments")

@@ -33,7 +33,8 @@ public struct ReportStatus: Sendable, Equatable {
         /// The changed key parts (`source`, `shared`, `config`, `upstream`, `library` …);
         /// `["added"]` for a step the report lacks, `["removed"]` for one the code no longer has.
         public var parts: [String]
-        /// For an `upstream` change: the input steps whose keys changed.
+        /// For an `upstream` change: the input steps whose keys changed (for a change not
+        /// explained by the library, those that changed for another reason too).
         public var inputs: [String]
         /// True when the library alone explains the change (directly, or through inputs that changed only so).
         public var libraryOnly: Bool
@@ -52,6 +53,8 @@ public struct ReportStatus: Sendable, Equatable {
     public var configChanges: [String]
     /// Why the report is stale when no step explains it (a report of schema 1, say).
     public var notes: [String]
+    /// True when some step's key differs in its library part (Lab or libtorch changed since the run).
+    public var libraryChanged = false
 
     /// A status from its parts.
     public init(experiment: String, source: String?, runId: String?, state: State, changes: [StepChange] = [],
@@ -82,12 +85,15 @@ public struct ReportStatus: Sendable, Equatable {
             guard old.key != step.key else { continue }
             let parts = Set(old.parts.keys).union(step.parts.keys).filter { old.parts[$0] != step.parts[$0] }.sorted()
             let changedInputs = step.inputs.filter { libraryOnly[$0] != nil }
-            let onlyLibrary = parts.allSatisfy { part in
-                part == "library" || (part == "upstream" && changedInputs.allSatisfy { libraryOnly[$0] == true })
-            }
+            // What changed other than the library: the parts, and the inputs that changed for another reason.
+            let ownInputs = changedInputs.filter { libraryOnly[$0] == false }
+            let ownParts = parts.filter { $0 != "library" && !($0 == "upstream" && ownInputs.isEmpty) }
+            let onlyLibrary = ownParts.isEmpty
             libraryOnly[step.name] = onlyLibrary
-            status.changes.append(StepChange(name: step.name, parts: parts,
-                                             inputs: parts.contains("upstream") ? changedInputs : [], libraryOnly: onlyLibrary))
+            status.libraryChanged = status.libraryChanged || parts.contains("library")
+            status.changes.append(StepChange(name: step.name, parts: onlyLibrary ? parts : ownParts,
+                                             inputs: (onlyLibrary ? changedInputs : ownInputs).filter { _ in parts.contains("upstream") },
+                                             libraryOnly: onlyLibrary))
         }
         let current = Set(computed.steps.map(\.name))
         for step in committed.steps where !current.contains(step.name) {
@@ -111,6 +117,7 @@ public struct ReportStatus: Sendable, Equatable {
         let own = changes.filter { !$0.libraryOnly }
         if state == .stale {
             out += own.map(\.description)
+            if libraryChanged { out.append("the library (Lab or libtorch) changed too") }
         } else if state == .olderLibrary, let first = changes.first {
             out.append("library only: every changed key differs in its library part (\(changes.count) step\(changes.count == 1 ? "" : "s"), from \(first.name))")
         }

@@ -3,15 +3,22 @@ import Foundation
 /// `lab pr-report` output: GitHub-flavoured Markdown for a pull-request comment.
 ///
 /// The verdict comes first, so nothing below it can hide it; every name, value, message
-/// and path the runs recorded passes through ``GFM``.
+/// and path the reports recorded passes through ``GFM``.
 public enum PullRequestRenderer {
     /// The report as Markdown.
     public static func markdown(_ report: PullRequestReport) -> String {
         var out = "# Experiments in this pull request\n\n"
         out += verdict(report)
         out += "Base \(GFM.code(String(report.baseCommit.prefix(10)))) (\(GFM.code(report.baseRevision))) → "
-        out += "HEAD \(GFM.code(String(report.headCommit.prefix(10)))).\n\n"
-        for section in report.experiments { out += experiment(section, report: report) }
+        out += "HEAD \(GFM.code(String(report.headCommit.prefix(10)))), from the reports committed at each "
+        out += "(`reports/*/results.json`).\n\n"
+        let unchanged = report.experiments.filter { $0.unchanged && $0.problems.isEmpty }
+        if !unchanged.isEmpty {
+            out += "Unchanged (the same published run, or the same step keys and metrics): "
+                + unchanged.map { GFM.text($0.name) + ($0.check?.state == .olderLibrary ? " (report from an older library)" : "") }
+                    .joined(separator: ", ") + ".\n\n"
+        }
+        for section in report.experiments where !unchanged.contains(section) { out += experiment(section, report: report) }
         out += report.passed ? "No regressions past the given thresholds.\n" : "**Not ready: see the problems above.**\n"
         return out
     }
@@ -19,8 +26,8 @@ public enum PullRequestRenderer {
     /// The verdict paragraph and, when it fails, one line per problem.
     static func verdict(_ report: PullRequestReport) -> String {
         if report.experiments.isEmpty {
-            return "**Not ready: no experiment has a run of the base commit's code or of HEAD's**, so nothing was checked. "
-                + "Run the experiments on HEAD's code (lab run FILE) and run lab pr-report again.\n\n"
+            return "**Not ready: no committed report at the base or at HEAD, and no experiment file at HEAD**, so nothing "
+                + "was checked. Run the experiments (lab run FILE), commit reports/, and run lab pr-report again.\n\n"
         }
         let failing = report.experiments.filter { !$0.problems.isEmpty }
         guard !failing.isEmpty else {
@@ -37,38 +44,31 @@ public enum PullRequestRenderer {
 
     /// One problem as a sentence (Markdown, escaped).
     static func describe(_ problem: PullRequestReport.Problem, in section: PullRequestReport.ExperimentSection) -> String {
-        let run = section.head.map { "HEAD's run \(GFM.code($0.id))" } ?? "HEAD's run"
-        let rerun = "run it again (lab run \(section.sourcePath.map(GFM.text) ?? "FILE"))"
+        let run = section.head.map { "HEAD's published run \(GFM.code($0.id))" } ?? "HEAD's published run"
+        let file = section.sourcePath.map(GFM.text) ?? "FILE"
+        let rerun = "run it again (lab run \(file)) and commit reports/"
         switch problem {
-        case .noRunAtHead:
-            var text = "no run of HEAD's code. "
-            if let other = section.latestElsewhere {
-                text += "Its latest run \(GFM.code(other.id)) ran other code (at \(GFM.code(String(other.commit.prefix(10))))"
-                if !other.changedPaths.isEmpty {
-                    text += "; files that differ, committed or not: \(other.changedPaths.map { GFM.code($0) }.joined(separator: ", "))"
-                }
-                text += "). "
+        case .noReportAtHead:
+            return "HEAD has the experiment but no committed report of it. Run lab run \(file) and commit reports/."
+        case .staleAtHead(let reasons):
+            var text = "**changed, but its report was not re-run**: HEAD's report is not what HEAD's code computes"
+            if !reasons.isEmpty { text += " (" + reasons.map(GFM.text).joined(separator: "; ") + ")" }
+            text += ". "
+            if section.check?.uncommittedReport == true {
+                text += "The working tree has a newer report: commit reports/."
+            } else {
+                text += "Run lab run \(file) and commit reports/."
             }
-            return text + "Run lab run \(section.sourcePath.map(GFM.text) ?? "FILE") on HEAD's code; "
-                + "committing its reports afterwards keeps the run valid (a commit that changes only reports/ has the same code)."
+            return text
+        case .noExperimentAtHead:
+            return "HEAD has a committed report but no experiment file declares it: remove reports/\(GFM.text(section.name))/, "
+                + "or restore the experiment."
         case .headRunDidNotSucceed(let status):
-            switch status {
-            case "failed":
-                var text = "\(run) **failed**"
-                if let step = section.head?.failedStep { text += " at step \(GFM.code(step))" }
-                if let error = section.head?.error { text += ": \(GFM.text(error))" }
-                return text + ". Fix it and \(rerun)."
-            case "running":
-                return "\(run) is **still running**: wait for it to finish, then run lab pr-report again."
-            case "crashed":
-                return "\(run) **crashed** (its process ended without recording a result): \(rerun)."
-            case "interrupted":
-                return "\(run) was **interrupted**: \(rerun)."
-            default:
-                return "\(run) ended \(GFM.text(status)), not succeeded: \(rerun)."
-            }
+            var text = "\(run) \(GFM.text(status)), not succeeded"
+            if let step = section.head?.failedStep { text += " at step \(GFM.code(step))" }
+            return text + ": fix it and \(rerun)."
         case .lostMetric(let name):
-            return "HEAD's run has no metric \(GFM.code(name)), which a threshold gates (renamed or removed?). "
+            return "HEAD's report has no metric \(GFM.code(name)), which a threshold gates (renamed or removed?). "
                 + "Restore it, or change the threshold in the same pull request."
         case let .regressed(metric, change, limit):
             let moved = change.isFinite ? "moved by \(signed(change))" : "became \(Format.number(section.head?.metrics[metric] ?? change))"
@@ -79,38 +79,47 @@ public enum PullRequestRenderer {
     /// One experiment's section.
     static func experiment(_ section: PullRequestReport.ExperimentSection, report: PullRequestReport) -> String {
         var out = "## \(GFM.text(section.name))\n\n"
+        func run(_ summary: PullRequestReport.RunSummary) -> String {
+            var text = GFM.code(summary.id)
+            if !summary.commit.isEmpty { text += " (at \(GFM.code(String(summary.commit.prefix(10))))" + (summary.dirty == true ? ", dirty)" : ")") }
+            return text
+        }
         switch (section.base, section.head) {
         case let (base?, head?):
-            out += "Runs: base \(GFM.code(base.id)) → HEAD \(GFM.code(head.id)) (\(GFM.text(head.status))).\n\n"
-            if base.id == head.id { out += "HEAD's code is the base commit's code (outside reports/): one run stands for both.\n\n" }
+            out += base.id == head.id ? "Published run: \(run(head)), the same at the base and at HEAD.\n\n"
+                : "Published runs: base \(run(base)) → HEAD \(run(head)).\n\n"
         case (nil, let head?):
-            out += "HEAD's run \(GFM.code(head.id)) (\(GFM.text(head.status))). No succeeded run of the base commit's code, "
+            out += "Published run at HEAD: \(run(head)). The base has no report of this experiment (a new experiment), "
                 + "so there is nothing to compare against.\n\n"
         case (let base?, nil):
-            out += "Base run \(GFM.code(base.id)); no run of HEAD's code.\n\n"
+            out += "Published run at the base: \(run(base)); HEAD has no report"
+                + (section.check == nil ? " and no experiment file: removed in this pull request.\n\n" : ".\n\n")
         case (nil, nil):
-            break
+            out += "No committed report at the base or at HEAD.\n\n"
         }
-        if let head = section.head, head.commit != report.headCommit {
-            out += "HEAD's run was recorded at \(GFM.code(String(head.commit.prefix(10)))), which has HEAD's code: "
-                + "the commits differ only under reports/.\n\n"
+        if let head = section.head, !head.deviations.isEmpty {
+            out += "HEAD's report was published on purpose from a run that is not the experiment as declared: "
+                + head.deviations.map(GFM.text).joined(separator: "; ") + ".\n\n"
         }
-        if let base = section.base, base.id != section.head?.id, base.commit != report.baseCommit {
-            out += "The base's run was recorded at \(GFM.code(String(base.commit.prefix(10)))), which has the base commit's code: "
-                + "the commits differ only under reports/.\n\n"
+        if let check = section.check {
+            switch check.state {
+            case .current: out += "HEAD's report is current: its step keys match HEAD's code.\n\n"
+            case .olderLibrary:
+                out += "HEAD's report is from an older library: only Lab or libtorch changed since its run, "
+                    + "so its numbers may differ from what today's library computes.\n\n"
+            case .stale, .noReport, .noExperiment: break   // a problem, said below
+            }
         }
         let problems = section.problems
         if !problems.isEmpty {
             out += problems.map { "**Problem:** \(describe($0, in: section))\n" }.joined(separator: "\n") + "\n"
         }
-        if let head = section.head, !head.steps.isEmpty {
-            let before = Dictionary(section.base?.steps.map { ($0.name, $0) } ?? [], uniquingKeysWith: { a, _ in a })
-            out += GFM.table(header: ["step", "changed since base", "re-run at HEAD"], rows: head.steps.map { step in
-                let changed: String
-                if section.base == nil { changed = "—" }
-                else if let old = before[step.name] { changed = old.key == step.key ? "no" : "yes (\(changedParts(old, step)))" }
-                else { changed = "new step" }
-                return [GFM.cell(step.name), GFM.cell(changed), step.cacheHit ? "no (cached)" : "yes"]
+        if section.base?.id == section.head?.id { return out }   // one run: no step or metric moved
+        if let head = section.head, section.base != nil, !head.steps.isEmpty {
+            let changed = Dictionary(section.changedSteps.map { ($0.name, $0.parts) }, uniquingKeysWith: { a, _ in a })
+            out += GFM.table(header: ["step", "changed since the base's run"], rows: head.steps.map { step in
+                guard let parts = changed[step.name] else { return [GFM.cell(step.name), "no"] }
+                return [GFM.cell(step.name), parts == ["added"] ? "new step" : GFM.cell("yes (" + parts.joined(separator: ", ") + ")")]
             }) + "\n"
         }
         let rows = section.metrics
@@ -134,12 +143,6 @@ public enum PullRequestRenderer {
         case .new: return "new: no base value"
         case .notMeasured: return "not measured: HEAD's run did not succeed"
         }
-    }
-
-    /// The parts of a step's cache key that changed (`source`, `config` …).
-    static func changedParts(_ old: PullRequestReport.StepSummary, _ new: PullRequestReport.StepSummary) -> String {
-        Set(old.keyParts.keys).union(new.keyParts.keys)
-            .filter { old.keyParts[$0] != new.keyParts[$0] && $0 != "config.fields" }.sorted().joined(separator: ", ")
     }
 
     /// A change with its sign: `+0.05`, `-0.353`.

@@ -1,10 +1,12 @@
 import Foundation
 
-/// What `lab pr-report` found: per experiment, the base commit's run and HEAD's, the steps
-/// that changed, the metrics that moved, and whether the pull request may pass.
+/// What `lab pr-report` found: per experiment, the run published at the base commit and the
+/// one published at HEAD (each from its committed `reports/<experiment>/results.json`), the
+/// steps whose keys changed, the metrics that moved, whether HEAD's report is still what
+/// HEAD's code computes, and whether the pull request may pass.
 ///
-/// The CLI gathers it from the store and git; ``PullRequestRenderer`` writes it; the
-/// verdict (``problems``, ``passed``) is computed here, so it is tested without a store.
+/// The CLI gathers it from git and the experiment files; ``PullRequestRenderer`` writes it;
+/// the verdict (``problems``, ``passed``) is computed here, so it is tested without git.
 public struct PullRequestReport: Codable, Sendable, Equatable {
     /// The base revision as the user gave it (`main`).
     public var baseRevision: String
@@ -12,7 +14,7 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
     public var baseCommit: String
     /// The full commit id of HEAD.
     public var headCommit: String
-    /// One section per experiment that has a run standing for the base commit or for HEAD, by name.
+    /// One section per experiment with a committed report at the base or at HEAD, or an experiment file at HEAD, by name.
     public var experiments: [ExperimentSection]
 
     /// A report from its parts.
@@ -24,12 +26,11 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
     /// True when at least one experiment was checked and none has a problem.
     public var passed: Bool { !experiments.isEmpty && experiments.allSatisfy { $0.problems.isEmpty } }
 
-    /// A recorded run as the report needs it.
+    /// A published run as the report needs it (from its `results.json`).
     public struct RunSummary: Codable, Sendable, Equatable {
         /// The run id.
         public var id: String
-        /// The commit the run was recorded at (the same code as the commit it stands for;
-        /// they may differ under `reports/`).
+        /// The commit the run was made at (usually the parent of the commit that added its report).
         public var commit: String
         /// `succeeded`, `failed`, `running`, `crashed` or `interrupted`.
         public var status: String
@@ -41,12 +42,23 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
         public var steps: [StepSummary]
         /// Summary metrics by `step/name`.
         public var metrics: [String: Double]
+        /// Whether the run had uncommitted changes.
+        public var dirty: Bool?
+        /// How the run differs from the experiment as declared (a report published with `--publish`).
+        public var deviations: [String]
 
         /// A run summary from its parts.
         public init(id: String, commit: String, status: String, failedStep: String? = nil, error: String? = nil,
-                    steps: [StepSummary] = [], metrics: [String: Double] = [:]) {
+                    steps: [StepSummary] = [], metrics: [String: Double] = [:], dirty: Bool? = false, deviations: [String] = []) {
             self.id = id; self.commit = commit; self.status = status; self.failedStep = failedStep
-            self.error = error; self.steps = steps; self.metrics = metrics
+            self.error = error; self.steps = steps; self.metrics = metrics; self.dirty = dirty; self.deviations = deviations
+        }
+
+        /// The summary of a committed `results.json`.
+        public init(_ results: ResultsFile) {
+            self.init(id: results.runId, commit: results.commit ?? "", status: results.status,
+                      steps: results.steps.map { StepSummary(name: $0.name, key: $0.key, keyParts: $0.parts) },
+                      metrics: results.metrics, dirty: results.dirty, deviations: results.deviations)
         }
     }
 
@@ -58,35 +70,50 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
         public var key: String
         /// The key's parts by name (`source`, `config`, `upstream` …), each a hash.
         public var keyParts: [String: String]
-        /// True when the run took the step from the cache.
-        public var cacheHit: Bool
 
         /// A step summary from its parts.
-        public init(name: String, key: String, keyParts: [String: String], cacheHit: Bool) {
-            self.name = name; self.key = key; self.keyParts = keyParts; self.cacheHit = cacheHit
+        public init(name: String, key: String, keyParts: [String: String]) {
+            self.name = name; self.key = key; self.keyParts = keyParts
         }
     }
 
-    /// The newest run of an experiment that does not stand for HEAD, and why.
-    public struct OtherRun: Codable, Sendable, Equatable {
-        /// The run id.
-        public var id: String
-        /// The commit it was recorded at.
-        public var commit: String
-        /// Files that differ between that commit (with the run's uncommitted changes) and HEAD,
-        /// outside `reports/`; the first few.
-        public var changedPaths: [String]
+    /// Whether HEAD's committed report is what HEAD's experiment file computes: its step keys
+    /// recomputed from the file against those in its `results.json` (see `lab status`).
+    public struct HeadCheck: Codable, Sendable, Equatable {
+        /// The verdict.
+        public enum State: String, Codable, Sendable {
+            /// Every key matches.
+            case current
+            /// Only the library (Lab or libtorch) changed since the run.
+            case olderLibrary = "older library"
+            /// A step's code, config or structure changed since the run.
+            case stale
+            /// There is an experiment file at HEAD but no committed report.
+            case noReport = "no report"
+            /// There is a committed report at HEAD but no experiment file declares it.
+            case noExperiment = "no experiment file"
+        }
+        /// The verdict.
+        public var state: State
+        /// Why, one line each: the changed steps with their key parts, the config.
+        public var reasons: [String]
+        /// True when the working tree's `results.json` differs from HEAD's: a run whose report is not committed yet.
+        public var uncommittedReport: Bool
 
-        /// An other-run note from its parts.
-        public init(id: String, commit: String, changedPaths: [String]) {
-            self.id = id; self.commit = commit; self.changedPaths = changedPaths
+        /// A check from its parts.
+        public init(state: State, reasons: [String] = [], uncommittedReport: Bool = false) {
+            self.state = state; self.reasons = reasons; self.uncommittedReport = uncommittedReport
         }
     }
 
     /// What keeps a pull request from passing, for one experiment.
     public enum Problem: Codable, Sendable, Equatable {
-        /// No run stands for HEAD's code.
-        case noRunAtHead
+        /// HEAD has the experiment but no committed report of it.
+        case noReportAtHead
+        /// HEAD's report is not what HEAD's code computes: the code changed and the report was not re-run.
+        case staleAtHead(reasons: [String])
+        /// HEAD has a committed report whose experiment file is gone.
+        case noExperimentAtHead
         /// HEAD's run did not succeed (`failed`, `running`, `crashed`, `interrupted`).
         case headRunDidNotSucceed(status: String)
         /// A gated metric is missing from HEAD's (succeeded) run.
@@ -99,23 +126,43 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
     public struct ExperimentSection: Codable, Sendable, Equatable {
         /// The experiment's name.
         public var name: String
-        /// The latest succeeded run standing for the base commit; nil when there is none.
+        /// The run published at the base commit; nil when it has no report of this experiment.
         public var base: RunSummary?
-        /// The latest run standing for HEAD (any status); nil when there is none.
+        /// The run published at HEAD; nil when HEAD has no report of this experiment.
         public var head: RunSummary?
-        /// When `head` is nil: the newest run at other code, to say where the experiment last ran.
-        public var latestElsewhere: OtherRun?
-        /// The experiment file as recorded with its latest run (for the advice to re-run it).
+        /// Whether HEAD's report is current; nil when it was not checked.
+        public var check: HeadCheck?
+        /// The experiment file (for the advice to re-run it).
         public var sourcePath: String?
         /// The thresholds in force: `--threshold` ones first (they override), then those declared
-        /// in the experiment and recorded with HEAD's run.
+        /// in the experiment and recorded in HEAD's report.
         public var thresholds: [RegressionThreshold]
 
         /// A section from its parts.
-        public init(name: String, base: RunSummary?, head: RunSummary?, latestElsewhere: OtherRun? = nil,
+        public init(name: String, base: RunSummary?, head: RunSummary?, check: HeadCheck? = nil,
                     sourcePath: String? = nil, thresholds: [RegressionThreshold] = []) {
-            self.name = name; self.base = base; self.head = head; self.latestElsewhere = latestElsewhere
+            self.name = name; self.base = base; self.head = head; self.check = check
             self.sourcePath = sourcePath; self.thresholds = thresholds
+        }
+
+        /// The steps of HEAD's run whose keys differ from the base run's, with the parts that
+        /// differ (`added` for a step the base lacks); empty when either run is missing.
+        public var changedSteps: [(name: String, parts: [String])] {
+            guard let base, let head else { return [] }
+            let before = Dictionary(base.steps.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+            return head.steps.compactMap { step in
+                guard let old = before[step.name] else { return (step.name, ["added"]) }
+                guard old.key != step.key else { return nil }
+                let parts = Set(old.keyParts.keys).union(step.keyParts.keys)
+                    .filter { old.keyParts[$0] != step.keyParts[$0] && $0 != "config.fields" }.sorted()
+                return (step.name, parts)
+            }
+        }
+
+        /// True when base and HEAD published the same run, or runs with the same step keys and metrics.
+        public var unchanged: Bool {
+            guard let base, let head else { return false }
+            return base.id == head.id || (changedSteps.isEmpty && base.steps.count == head.steps.count && base.metrics == head.metrics)
         }
 
         /// The threshold that gates `key` (`step/name`): the first that matches.
@@ -132,9 +179,12 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
 
         /// What keeps this experiment from passing; empty when it passes.
         public var problems: [Problem] {
-            guard let head else { return [.noRunAtHead] }
-            guard head.status == "succeeded" else { return [.headRunDidNotSucceed(status: head.status)] }
+            if check?.state == .noExperiment { return [.noExperimentAtHead] }
+            // Neither the experiment nor its report at HEAD: removed by the pull request, not a problem.
+            guard let head else { return check == nil ? [] : [.noReportAtHead] }
             var problems: [Problem] = []
+            if check?.state == .stale { problems.append(.staleAtHead(reasons: check?.reasons ?? [])) }
+            guard head.status == "succeeded" else { return problems + [.headRunDidNotSucceed(status: head.status)] }
             for row in metrics {
                 switch row.verdict {
                 case .lost: problems.append(.lostMetric(row.name))
