@@ -1,7 +1,7 @@
 import Foundation
 import Testing
 
-/// Reports, comparisons and the pull-request summary through the real `lab` command.
+/// Reports and comparisons through the real `lab` command (the pull-request summary: PRReportTests).
 @Suite(.serialized) struct ReportingTests {
     @Test func aRunWritesItsReportAndTheIndex() throws {
         let box = try Sandbox()
@@ -115,33 +115,6 @@ import Testing
         #expect(folders.contains { $0.hasPrefix("long-name-long-name") && $0.contains("~") }, "\(folders)")
         let stepLines = result.output.split(separator: "\n").filter { $0.hasPrefix("  ✓ ") }
         #expect(stepLines.count == 2 && stepLines.allSatisfy { $0.count < 120 }, "\(stepLines.map { $0.prefix(200) })")
-    }
-
-    @Test func prReportFindsChangedStepsDeltasAndRegressions() throws {
-        let box = try Sandbox()
-        try box.write("three.swift", threeSteps)
-        try box.commitAll("base")
-        #expect(try box.lab("run", "three.swift").status == 0)
-        try box.shell("git", "branch", "base")
-        try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
-        try box.commitAll("double the loss")
-        #expect(try box.lab("run", "three.swift").status == 0)
-        let ok = try box.lab("pr-report", "--base", "base")
-        #expect(ok.status == 0, "\(ok.output)")
-        #expect(ok.output.contains("| report | yes (source) | yes |"), "\(ok.output)")
-        #expect(ok.output.contains("| fit | no | no (cached) |"), "\(ok.output)")
-        #expect(ok.output.contains("| report/loss | 1.05 | 2.1 | +1.05 |"), "\(ok.output)")
-        let bad = try box.lab("pr-report", "--base", "base", "--threshold", "loss=+0.5")
-        #expect(bad.status == 1, "a rise past +0.5 regresses: \(bad.output)")
-        #expect(bad.output.contains("**regressed** (limit +0.5)"), "\(bad.output)")
-        // A threshold declared in the experiment file applies without --threshold.
-        try box.edit("three.swift", replacing: "    //: ## Evaluation", with: "    lab.regression(\"report/loss\", .lowerIsBetter, tolerance: 0.5)\n    //: ## Evaluation")
-        try box.commitAll("declare a threshold")
-        #expect(try box.lab("run", "three.swift").status == 0)
-        let declared = try box.lab("pr-report", "--base", "base")
-        #expect(declared.status == 1 && declared.output.contains("**regressed** (limit +0.5)"), "\(declared.output)")
-        let unknown = try box.lab("pr-report", "--base", "no-such-branch")
-        #expect(unknown.status != 0 && unknown.output.contains("no-such-branch"), "\(unknown.output)")
     }
 }
 

@@ -2,7 +2,7 @@ import Foundation
 import Testing
 @testable import Reports
 
-/// `lab pr-report`'s document, verdict and Markdown, without a store.
+/// `lab pr-report`'s document, verdict and Markdown, without git.
 @Suite struct PullRequestReportTests {
     typealias Run = PullRequestReport.RunSummary
     typealias Section = PullRequestReport.ExperimentSection
@@ -10,8 +10,8 @@ import Testing
     static let base = "b" + String(repeating: "0", count: 39)
     static let head = "h" + String(repeating: "1", count: 39)
 
-    func step(_ name: String, key: String = "k", hit: Bool = false) -> PullRequestReport.StepSummary {
-        .init(name: name, key: key, keyParts: ["source": key], cacheHit: hit)
+    func step(_ name: String, key: String = "k") -> PullRequestReport.StepSummary {
+        .init(name: name, key: key, keyParts: ["source": key])
     }
 
     func run(_ id: String, status: String = "succeeded", commit: String = head, metrics: [String: Double]) -> Run {
@@ -20,7 +20,7 @@ import Testing
 
     func section(head: Run?, base: Run? = nil, thresholds: [RegressionThreshold] = [.init(metric: "accuracy", delta: -0.01, origin: .option)]) -> Section {
         Section(name: "spirals", base: base ?? run("base-run", commit: Self.base, metrics: ["score/accuracy": 1.0]),
-                head: head, sourcePath: "experiments/spirals.swift", thresholds: thresholds)
+                head: head, check: .init(state: .current), sourcePath: "experiments/spirals.swift", thresholds: thresholds)
     }
 
     func report(_ sections: [Section]) -> PullRequestReport {
@@ -29,8 +29,8 @@ import Testing
 
     // MARK: - D27: what must not pass
 
-    @Test func aRunThatDidNotSucceedAtHeadFailsTheReportWhateverItsMetrics() {
-        for status in ["failed", "crashed", "running", "interrupted"] {
+    @Test func aPublishedRunThatDidNotSucceedFailsTheReportWhateverItsMetrics() {
+        for status in ["failed", "crashed", "interrupted"] {
             let s = section(head: run("head-run", status: status, metrics: [:]))
             #expect(s.problems == [.headRunDidNotSucceed(status: status)], "\(status)")
             let r = report([s])
@@ -40,22 +40,36 @@ import Testing
             #expect(!md.contains("No regressions"), "\(md)")
         }
         var failed = run("head-run", status: "failed", metrics: [:])
-        failed.failedStep = "eval"; failed.error = "index 9 is out of bounds"
+        failed.failedStep = "eval"
         let md = PullRequestRenderer.markdown(report([section(head: failed)]))
-        #expect(md.contains("- spirals: HEAD's run `head-run` **failed** at step `eval`: index 9 is out of bounds. "
-                            + "Fix it and run it again (lab run experiments/spirals.swift)."), "\(md)")
-        #expect(PullRequestRenderer.markdown(report([section(head: run("h", status: "running", metrics: [:]))]))
-            .contains("HEAD's run `h` is **still running**: wait for it to finish, then run lab pr-report again."))
+        #expect(md.contains("- spirals: HEAD's published run `head-run` failed at step `eval`; a published run must have succeeded: "
+                            + "fix it, run lab run experiments/spirals.swift and commit reports/."), "\(md)")
     }
 
-    @Test func noRunOfHeadsCodeFailsAndSaysWhereTheExperimentLastRan() {
-        var s = section(head: nil)
-        s.latestElsewhere = .init(id: "old-run", commit: "c" + String(repeating: "2", count: 39), changedPaths: ["experiments/spirals.swift"])
-        #expect(s.problems == [.noRunAtHead])
-        let md = PullRequestRenderer.markdown(report([s]))
-        #expect(md.contains("- spirals: no run of HEAD's code. Its latest run `old-run` ran other code (at `c222222222`; "
-                            + "files that differ, committed or not: `experiments/spirals.swift`). Run lab run experiments/spirals.swift on HEAD's code;"), "\(md)")
-        #expect(!report([s]).passed)
+    @Test func aStaleOrMissingReportAtHeadFailsAndSaysWhatToDo() {
+        var stale = section(head: run("head-run", metrics: ["score/accuracy": 1.0]))
+        stale.check = .init(state: .stale, reasons: ["fit (source)", "score (upstream: fit)"])
+        #expect(stale.problems == [.staleAtHead(reasons: ["fit (source)", "score (upstream: fit)"])])
+        var md = PullRequestRenderer.markdown(report([stale]))
+        #expect(md.contains("- spirals: **changed, but its report was not re-run**: HEAD's report is not what HEAD's code computes "
+                            + "(fit (source); score (upstream: fit)). Run lab run experiments/spirals.swift and commit reports/."), "\(md)")
+        stale.check?.uncommittedReport = true
+        md = PullRequestRenderer.markdown(report([stale]))
+        #expect(md.contains("The working tree has a newer report: commit reports/."), "\(md)")
+
+        var missing = section(head: nil)
+        missing.check = .init(state: .noReport)
+        #expect(missing.problems == [.noReportAtHead] && !report([missing]).passed)
+        #expect(PullRequestRenderer.markdown(report([missing])).contains("HEAD has the experiment but no committed report of it."))
+        // Removed with its file: nothing to check, not a problem.
+        let removed = Section(name: "old", base: run("b", commit: Self.base, metrics: [:]), head: nil)
+        #expect(removed.problems.isEmpty)
+        #expect(PullRequestRenderer.markdown(report([removed])).contains("removed in this pull request"))
+        // A report from an older library passes, and says so.
+        var older = section(head: run("base-run", commit: Self.base, metrics: ["score/accuracy": 1.0]))
+        older.check = .init(state: .olderLibrary)
+        #expect(older.problems.isEmpty && older.unchanged)
+        #expect(PullRequestRenderer.markdown(report([older])).contains("Unchanged (the same published run, or the same step keys and metrics): spirals (report from an older library)."))
     }
 
     @Test func aGatedMetricMissingAtHeadFails() {
@@ -99,13 +113,19 @@ import Testing
     @Test func nothingCheckedIsNotAPass() {
         let r = report([])
         #expect(!r.passed)
-        #expect(PullRequestRenderer.markdown(r).contains("**Not ready: no experiment has a run of the base commit's code or of HEAD's**"))
+        #expect(PullRequestRenderer.markdown(r).contains("**Not ready: no committed report at the base or at HEAD, and no experiment file at HEAD**"))
     }
 
-    @Test func aRunRecordedAtAnotherCommitWithTheSameCodeSaysSo() {
-        let s = section(head: run("head-run", commit: "d" + String(repeating: "3", count: 39), metrics: ["score/accuracy": 1]))
+    @Test func changedStepsNameTheirKeyParts() {
+        var head = run("head-run", metrics: ["score/accuracy": 1])
+        head.steps = [.init(name: "data", key: "d", keyParts: ["source": "1"]), .init(name: "fit", key: "f2", keyParts: ["source": "2", "config": "c"]),
+                      .init(name: "extra", key: "e", keyParts: [:])]
+        var base = run("base-run", commit: Self.base, metrics: ["score/accuracy": 1])
+        base.steps = [.init(name: "data", key: "d", keyParts: ["source": "1"]), .init(name: "fit", key: "f1", keyParts: ["source": "1", "config": "c"])]
+        let s = section(head: head, base: base)
+        #expect(s.changedSteps.map(\.name) == ["fit", "extra"] && !s.unchanged)
         let md = PullRequestRenderer.markdown(report([s]))
-        #expect(md.contains("HEAD's run was recorded at `d333333333`, which has HEAD's code: the commits differ only under reports/."), "\(md)")
+        #expect(md.contains("| data | no |") && md.contains("| fit | yes (source) |") && md.contains("| extra | new step |"), "\(md)")
     }
 
     // MARK: - D26: hostile names
@@ -122,7 +142,7 @@ import Testing
         for (i, name) in names.enumerated() {
             head.metrics["\(name)/m\(i)"] = 1; base.metrics["\(name)/m\(i)"] = 2
         }
-        head.error = names.joined()
+        head.deviations = names
         let section = Section(name: "prhide <!-- " + names.joined(), base: base, head: head,
                               thresholds: [.init(metric: "accuracy", delta: -0.01, origin: .option)])
         let markdown = PullRequestRenderer.markdown(report([section]))
@@ -134,7 +154,7 @@ import Testing
         // Two tables (steps, metrics), every row with the header's number of cells.
         let tables = html.components(separatedBy: "<table>").dropFirst()
         #expect(tables.count == 2, "\(html)")
-        for (table, width) in zip(tables, [3, 5]) {
+        for (table, width) in zip(tables, [2, 5]) {
             let rows = table.components(separatedBy: "</table>")[0].components(separatedBy: "<tr>").dropFirst()
             #expect(rows.count == names.count + 1 + (width == 5 ? 1 : 0), "\(table)")
             for row in rows {
@@ -179,7 +199,7 @@ import Testing
             try RegressionThreshold.checkNames([typo], known: known)
         }
         #expect(CompareError.unknownThresholdMetric(name: "accuarcy", suggestion: "accuracy", known: known).description
-            == "--threshold names the metric 'accuarcy', which no recorded run has. Did you mean 'accuracy'? "
+            == "--threshold names the metric 'accuarcy', which no committed report has. Did you mean 'accuracy'? "
             + "Known metrics (step/metric, or just metric): accuracy/accuracy, accuracy/final_loss, fit/loss")
         #expect(throws: CompareError.unknownThresholdMetric(name: "nosuchmetric", suggestion: nil, known: known)) {
             try RegressionThreshold.checkNames([.init(metric: "nosuchmetric", delta: -0.01, origin: .option)], known: known)

@@ -7,7 +7,7 @@ public enum CompareError: Error, Equatable, CustomStringConvertible {
     case badThreshold(String)
     /// A `--threshold` whose DELTA is NaN or infinite: no change could ever pass it.
     case thresholdNeverFires(String)
-    /// A `--threshold` naming a metric that no recorded run has.
+    /// A `--threshold` naming a metric that no committed report has.
     case unknownThresholdMetric(name: String, suggestion: String?, known: [String])
     /// Runs of several experiments given to `lab compare`: experiment names, each with its run ids.
     case differentExperiments(experiments: [String], runIds: [[String]])
@@ -28,12 +28,12 @@ public enum CompareError: Error, Equatable, CustomStringConvertible {
         case let .unknownThresholdMetric(name, suggestion, known):
             let hint = suggestion.map { " Did you mean '\($0)'?" } ?? ""
             guard !known.isEmpty else {
-                return "--threshold names the metric '\(name)', but no recorded run has any metric.\(hint) "
-                    + "Run the experiments first (lab run FILE), or drop the threshold."
+                return "--threshold names the metric '\(name)', but no committed report has any metric.\(hint) "
+                    + "Run the experiments first (lab run FILE) and commit reports/, or drop the threshold."
             }
             let shown = known.prefix(Self.metricsShown).joined(separator: ", ")
             let more = known.count > Self.metricsShown ? " and \(known.count - Self.metricsShown) more" : ""
-            return "--threshold names the metric '\(name)', which no recorded run has.\(hint) "
+            return "--threshold names the metric '\(name)', which no committed report has.\(hint) "
                 + "Known metrics (step/metric, or just metric): \(shown)\(more)"
         case let .differentExperiments(experiments, runIds):
             let list = zip(experiments, runIds).map { "\($0) (\($1.joined(separator: ", ")))" }.joined(separator: "; ")

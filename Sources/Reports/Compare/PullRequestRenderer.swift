@@ -46,7 +46,6 @@ public enum PullRequestRenderer {
     static func describe(_ problem: PullRequestReport.Problem, in section: PullRequestReport.ExperimentSection) -> String {
         let run = section.head.map { "HEAD's published run \(GFM.code($0.id))" } ?? "HEAD's published run"
         let file = section.sourcePath.map(GFM.text) ?? "FILE"
-        let rerun = "run it again (lab run \(file)) and commit reports/"
         switch problem {
         case .noReportAtHead:
             return "HEAD has the experiment but no committed report of it. Run lab run \(file) and commit reports/."
@@ -64,9 +63,9 @@ public enum PullRequestRenderer {
             return "HEAD has a committed report but no experiment file declares it: remove reports/\(GFM.text(section.name))/, "
                 + "or restore the experiment."
         case .headRunDidNotSucceed(let status):
-            var text = "\(run) \(GFM.text(status)), not succeeded"
+            var text = "\(run) \(GFM.text(status))"
             if let step = section.head?.failedStep { text += " at step \(GFM.code(step))" }
-            return text + ": fix it and \(rerun)."
+            return text + "; a published run must have succeeded: fix it, run lab run \(file) and commit reports/."
         case .lostMetric(let name):
             return "HEAD's report has no metric \(GFM.code(name)), which a threshold gates (renamed or removed?). "
                 + "Restore it, or change the threshold in the same pull request."
