@@ -25,6 +25,23 @@ import Testing
         try expectGolden(JSONRenderer.results(Fixtures.document()), "results.json")
     }
 
+    @Test func resultsFileReadsWhatItWritesAndSchemaOne() throws {
+        var doc = Fixtures.document()
+        doc.steps[0].key = "abc"
+        doc.steps[0].keyParts = ["source": "s1", "config.fields": "*"]
+        doc.run.deviations = ["a smoke run (reduced data and steps)"]
+        doc.run.environment["regression_thresholds"] = "{\"accuracy\":-0.01}"
+        doc.metrics.append(MetricEntry(step: "eval", name: "nan", value: .nan))
+        let text = JSONRenderer.results(doc)
+        let read = try ResultsFile.decode(Data(text.utf8))
+        #expect(read.text == text, "what it writes, it reads back unchanged")
+        #expect(read.schema == 2 && read.steps.first?.parts["source"] == "s1" && read.thresholds == ["accuracy": -0.01])
+        #expect(read.metrics["eval/nan"]?.isNaN == true && read.deviations.count == 1)
+        let old = try ResultsFile.decode(Data(#"{"run_id":"r","experiment":"e","status":"succeeded","commit":null,"dirty":null,"config":{"lr":0.1},"metrics":{"a/b":1},"smoke":false,"seed":0}"#.utf8))
+        #expect(old.schema == 1 && old.steps.isEmpty && old.config["lr"] == .double(0.1) && old.metrics == ["a/b": 1])
+        #expect(throws: DecodingError.self) { try ResultsFile.decode(Data(#"{"experiment":"e"}"#.utf8)) }
+    }
+
     @Test func markdownParsesAsGFMWithTablesAndFigures() throws {
         let doc = Fixtures.document()
         let figures = FigureFile.figureFiles(doc)

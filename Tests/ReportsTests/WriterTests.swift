@@ -107,10 +107,10 @@ struct WriterTests {
         try FileManager.default.createDirectory(at: reports.appendingPathComponent("no-results"), withIntermediateDirectories: true)
         let entries = IndexEntry.entries(in: reports)
         #expect(entries.map(\.runId) == ["20250615-150640-early"])
-        #expect(entries.first?.folder == "fashion-mlp" && entries.first?.experiment == "fashion-mlp" && entries.first?.date == nil)
+        #expect(entries.first?.folder == "fashion-mlp" && entries.first?.experiment == "fashion-mlp" && entries.first?.date == Fixtures.started)
         #expect(entries.first?.metrics.count == 2 && entries.first?.metrics.last?.value.isNaN == true)
         let markdown = ReportWriter.indexMarkdown(entries)
-        #expect(markdown.contains("| fashion-mlp | succeeded | `0123456` | — | eval/accuracy 0.5<br>eval/loss NaN | [README](fashion-mlp/README.md)"),
+        #expect(markdown.contains("| fashion-mlp | succeeded | `0123456` | 2025-06-15 15:06:40 UTC | eval/accuracy 0.5<br>eval/loss NaN | [README](fashion-mlp/README.md)"),
                 "\(markdown)")
     }
 }
