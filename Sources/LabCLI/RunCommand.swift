@@ -16,8 +16,11 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Tiny data: check the whole experiment in seconds.")
     var smoke = false
 
-    @Flag(help: "Print, for every step, hit or miss and which part of its cache key changed.")
+    @Flag(help: "Print, for every step, hit or miss; for a miss, which parts of its key differ from the newest cached entry of that step, and for a hit, the run that computed the entry.")
     var explain = false
+
+    @Flag(name: .customLong("dry-run"), help: "Print what --explain prints, then stop: no step runs, nothing is recorded.")
+    var dryRun = false
 
     @Flag(name: .customLong("no-cache"), help: "Run every step, ignoring cached outputs.")
     var noCache = false
@@ -30,6 +33,7 @@ struct RunCommand: ParsableCommand {
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds takes a positive count, got \(seeds)") }
+        if dryRun && seeds > 1 { throw ValidationError("--dry-run shows one run's lookups; give it without --seeds") }
         // The runs take seeds seed … seed+seeds-1: all must fit in a UInt64, checked before the first run.
         if UInt64(seeds - 1) > UInt64.max - seed {
             throw ValidationError("--seed \(seed) with --seeds \(seeds) needs seeds up to \(seed) + \(seeds - 1), past the largest seed "
@@ -47,6 +51,7 @@ struct RunCommand: ParsableCommand {
         for a in assignments { arguments += ["--set", a] }
         if smoke { arguments.append("--smoke") }
         if explain { arguments.append("--explain") }
+        if dryRun { arguments.append("--dry-run") }
         if noCache { arguments.append("--no-cache") }
         setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
         setenv("LAB_ROOT", projectRoot().path, 1)

@@ -13,6 +13,39 @@ import Testing
         return box
     }
 
+    /// The id of the sandbox's first (oldest) run.
+    func firstRun(_ box: Sandbox) throws -> String {
+        let runs = try JSONSerialization.jsonObject(with: Data(try box.lab("ls", "--json").output.utf8)) as? [[String: Any]] ?? []
+        return runs.last?["id"] as? String ?? "?"
+    }
+
+    /// The honest --explain: a hit never "changed", and a miss is explained against the
+    /// closest cached entry of the step, not against whichever run was last.
+    @Test func explainComparesAgainstTheClosestEntryAndAHitNeverChanged() throws {
+        let box = try fresh()
+        let first = try firstRun(box)
+        #expect(try box.lab("run", "three.swift", "--set", "learningRate=0.2").status == 0)
+        let epochs = try box.lab("run", "three.swift", "--set", "epochs=4", "--explain")
+        #expect(epochs.output.contains("data    hit   (entry from run \(first))"), "\(epochs.output)")
+        #expect(epochs.output.contains("fit     miss  changed against the cached entry of run \(first): config (epochs)\n"),
+                "the default-config entry is closer than the latest run's: \(epochs.output)")
+        // After a full run, a smoke run's hits say which run made them, and nothing "changed".
+        #expect(try box.lab("run", "three.swift", "--smoke").status == 0)
+        let smoke = try box.lab("run", "three.swift", "--smoke", "--explain")
+        #expect(smoke.output.contains("data    hit   (entry from run ") && !smoke.output.contains("hit   changed"), "\(smoke.output)")
+    }
+
+    @Test func aDryRunRunsAndRecordsNothing() throws {
+        let box = try fresh()
+        let before = try box.lab("ls", "--json").output
+        let dry = try box.lab("run", "three.swift", "--dry-run", "--set", "size=4")
+        #expect(dry.status == 0 && dry.ran.isEmpty && dry.cached.isEmpty, "\(dry.output)")
+        #expect(dry.output.contains("data    miss  changed against the cached entry of run \(try firstRun(box)): config (size)"), "\(dry.output)")
+        #expect(dry.output.contains("dry run: no step ran; nothing was recorded"), "\(dry.output)")
+        #expect(try box.lab("ls", "--json").output == before, "no run recorded")
+        #expect(try box.lab("run", "three.swift", "--dry-run", "--seeds", "2").status != 0, "one run's lookups only")
+    }
+
     @Test func unchangedRunIsAFullCacheHit() throws {
         let box = try fresh()
         let again = try box.lab("run", "three.swift")
@@ -35,15 +68,15 @@ import Testing
         try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
         let again = try box.lab("run", "three.swift", "--explain")
         #expect(again.ran == ["report"] && again.cached == ["data", "fit"], "\(again.output)")
-        #expect(again.output.contains("report  miss  changed: source of this step"), "\(again.output)")
+        #expect(again.output.contains("report  miss  changed against the cached entry of run \(try firstRun(box)): source of this step"), "\(again.output)")
     }
 
     @Test func changingAConfigFieldRerunsItsReadersAndWhatFollows() throws {
         let box = try fresh()
         let lr = try box.lab("run", "three.swift", "--set", "learningRate=0.2", "--explain")
         #expect(lr.ran == ["fit", "report"] && lr.cached == ["data"], "\(lr.output)")
-        #expect(lr.output.contains("fit     miss  changed: config (learningRate)"), "\(lr.output)")
-        #expect(lr.output.contains("report  miss  changed: upstream (fit)"), "\(lr.output)")
+        #expect(lr.output.contains("fit     miss  changed against the cached entry of run \(try firstRun(box)): config (learningRate)"), "\(lr.output)")
+        #expect(lr.output.contains("report  miss  changed against the cached entry of run \(try firstRun(box)): upstream (fit)"), "\(lr.output)")
         let size = try box.lab("run", "three.swift", "--set", "size=4")
         #expect(size.ran == ["data", "fit", "report"], "\(size.output)")
         // Back to the defaults: everything was cached before.
@@ -60,7 +93,7 @@ import Testing
         #expect(same.ran.isEmpty, "same fingerprint: all cached. \(same.output)")
         let changed = try box.run(path, ["run", "--explain"], environment: ["LAB_FINGERPRINT": "another library"])
         #expect(changed.ran == ["data", "fit", "report"], "\(changed.output)")
-        #expect(changed.output.contains("changed: library (Lab or libtorch changed)"), "\(changed.output)")
+        #expect(changed.output.contains(": library (Lab or libtorch changed)"), "\(changed.output)")
     }
 
     func fingerprintOfLastRun(_ box: Sandbox) throws -> String {
@@ -132,7 +165,7 @@ import Testing
         let changed = try box.lab("run", "helper.swift", "--set", "factor=5", "--explain")
         #expect(changed.ran.contains("scale"), "\(changed.output)")
         #expect(changed.output.contains("scale/value  15"), "not a stale hit: \(changed.output)")
-        #expect(changed.output.contains("changed: config (factor)"), "\(changed.output)")
+        #expect(changed.output.contains(": config (factor)"), "\(changed.output)")
     }
 
     @Test func noCacheRunsEverything() throws {

@@ -5,6 +5,8 @@ public struct RunOptions: Sendable, Equatable {
     public var assignments: [String] = []
     public var smoke = false
     public var explain = false
+    /// `--dry-run`: print, per step, hit or miss and why, then exit; nothing runs or is recorded.
+    public var dryRun = false
     public var noCache = false
     public var seed: UInt64 = 0
     /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
@@ -15,7 +17,7 @@ public struct RunOptions: Sendable, Equatable {
 
     public init(root: String) { self.root = root }
 
-    /// Parses `run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]`, or
+    /// Parses `run [--set key=value]… [--smoke] [--explain] [--dry-run] [--no-cache] [--seed N]`, or
     /// `keys` with the same options (``keysOnly``).
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
         var options = RunOptions(root: ProjectRoot.find(environment: environment))
@@ -33,6 +35,7 @@ public struct RunOptions: Sendable, Equatable {
             case "--set": options.assignments.append(try value())
             case "--smoke": options.smoke = true
             case "--explain": options.explain = true
+            case "--dry-run": options.dryRun = true
             case "--no-cache": options.noCache = true
             case "--seed":
                 let text = try value()

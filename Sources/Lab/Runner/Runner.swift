@@ -92,8 +92,12 @@ final class Runner<C: ExperimentConfig> {
             pid: getpid(), hostname: RunStore.currentHostname)
         // Crashes of earlier runs in this folder (a Swift trap in a step): record them first.
         CrashReports.collect(store: store, folder: labFolder.appendingPathComponent("crashes"))
-        var previous: RunRecord?
-        if options.explain { store.reading("the previous run, for --explain") { previous = try store.runs(experiment: experiment.name, limit: 1).first } }
+        if options.dryRun {
+            // Keys and lookups only: nothing runs, nothing is recorded or written.
+            explain(heading: "dry run of \(experiment.name): what `lab run` would do now")
+            print("dry run: no step ran; nothing was recorded")
+            return 0
+        }
         do { try store.insert(record) } catch {
             FileHandle.standardError.write(Data("error: cannot record the run in \(labFolder.path)/lab.sqlite: \(error)\n".utf8))
             return 1
@@ -108,7 +112,7 @@ final class Runner<C: ExperimentConfig> {
         let commit = git.map { ($0.commit.map { String($0.prefix(10)) } ?? "no commit") + ($0.isDirty ? ", dirty" : "") } ?? "no git"
         print("run \(runId)  \(experiment.name)  (\(commit))\(options.smoke ? "  smoke" : "")")
         for note in notes { print("  note: \(note)") }
-        if options.explain { explain(previous: previous) }
+        if options.explain { explain(heading: "explain:") }
 
         var failed = false
         for node in experiment.nodes {
@@ -255,53 +259,6 @@ final class Runner<C: ExperimentConfig> {
     func saveItems(_ items: [ReportItem], runId: String, step: String) {
         guard !items.isEmpty, let data = try? NonFinite.encoder().encode(items) else { return }
         store.recording("the report items of step '\(step)'") { try store.saveStepOutputs(runId: runId, step: step, itemsJSON: String(decoding: data, as: UTF8.self)) }
-    }
-
-    // MARK: explain
-
-    func explain(previous: RunRecord?) {
-        var before: [StepRecord] = []
-        if let previous { store.reading("the steps of run \(previous.id), for --explain") { before = try store.steps(runId: previous.id) } }
-        let previousConfig = previous.flatMap { try? JSONSerialization.jsonObject(with: Data($0.config.utf8)) as? [String: Any] } ?? [:]
-        let currentConfig = (try? config.jsonObject()) ?? [:]
-        print("explain (against run \(previous?.id ?? "none")):")
-        for node in experiment.nodes {
-            let key = keys[node.index]!
-            let hit = !options.noCache && FileManager.default.fileExists(atPath: cache.entryURL(key.hex).path)
-            var line = "  \(pad(node.name))  \(hit ? "hit " : "miss")"
-            if let old = before.first(where: { $0.name == node.name }),
-               let oldParts = try? JSONSerialization.jsonObject(with: Data(old.keyParts.utf8)) as? [String: String] {
-                let changed = CacheKey.partNames.filter { oldParts[$0] != key.parts[$0] }
-                if changed.isEmpty {
-                    line += hit ? "  (key unchanged)" : "  (key unchanged; entry missing or evicted)"
-                } else {
-                    let described = changed.map { part -> String in
-                        switch part {
-                        case "config":
-                            let fields = (key.configFields ?? currentConfig.keys.sorted()).filter {
-                                ConfigParsing.json(previousConfig[$0] ?? NSNull()) != ConfigParsing.json(currentConfig[$0] ?? NSNull())
-                            }
-                            return "config (\(fields.joined(separator: ", ")))"
-                        case "upstream":
-                            let changedInputs = node.inputs.filter { input in
-                                let name = experiment.nodes[input].name
-                                return before.first(where: { $0.name == name })?.key != keys[input]!.hex
-                            }.map { experiment.nodes[$0].name }
-                            return "upstream (\(changedInputs.joined(separator: ", ")))"
-                        case "source": return "source of this step"
-                        case "shared": return "shared code outside the steps"
-                        case "library": return "library (Lab or libtorch changed)"
-                        default: return part
-                        }
-                    }
-                    line += "  changed: " + described.joined(separator: "; ")
-                }
-            } else {
-                line += "  (no earlier run of this step)"
-            }
-            if options.noCache { line += "  [--no-cache]" }
-            print(line)
-        }
     }
 
     // MARK: helpers
