@@ -1,0 +1,139 @@
+import Foundation
+import Testing
+
+/// `lab reproduce` through the real `lab`, in temporary git repositories with real commits.
+@Suite(.serialized) struct ReproduceTests {
+    /// The branches, worktrees and refs of the sandbox's repository: what reproduce must leave as it was.
+    func gitState(_ box: Sandbox) throws -> String {
+        try box.shell("git", "worktree", "list", "--porcelain") + "\n" + box.shell("git", "branch", "--list", "--all")
+            + "\n" + box.shell("git", "for-each-ref") + "\n" + box.shell("git", "status", "--porcelain")
+    }
+
+    /// The stored metrics of a run, "step/name" → value, from `lab show --json`.
+    func metrics(_ box: Sandbox, _ id: String) throws -> [String: Double] {
+        let detail = try JSONSerialization.jsonObject(with: Data(try box.lab("show", id, "--json").output.utf8)) as? [String: Any]
+        return detail?["metrics"] as? [String: Double] ?? [:]
+    }
+
+    /// The reproduction report's Markdown, whose folder the output names.
+    func report(_ box: Sandbox, _ output: String) throws -> String {
+        let line = try #require(output.split(separator: "\n").first { $0.hasPrefix("reproduction report: ") }, "\(output)")
+        let path = line.dropFirst("reproduction report: ".count).split(separator: ",")[0]
+        return try box.read(String(path))
+    }
+
+    /// A temporary copy of the repository whose name starts like reproduce's own.
+    func leftoverCopies(of run: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: NSTemporaryDirectory())) ?? [])
+            .filter { $0.hasPrefix("lab-reproduce-\(run)") }
+    }
+
+    @Test func aShippedExperimentsSmokeRunIsReproducedBitIdentical() throws {
+        let box = try Sandbox()
+        let source = try String(contentsOf: Sandbox.packageRoot.appendingPathComponent("experiments/spirals.swift"), encoding: .utf8)
+        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("experiments"), withIntermediateDirectories: true)
+        try box.write("experiments/spirals.swift", source)
+        try box.commitAll("spirals")
+        let run = try box.lab("run", "experiments/spirals.swift", "--smoke")
+        #expect(run.status == 0, "\(run.output)")
+        let id = try #require(run.runId, "\(run.output)")
+        let recorded = try metrics(box, id)
+        #expect(!recorded.isEmpty, "the smoke run records metrics")
+        let before = try gitState(box)
+
+        let reproduced = try box.lab("reproduce", id)
+        #expect(reproduced.status == 0, "\(reproduced.output)")
+        #expect(reproduced.output.contains("Reproduced: bit-identical."), "\(reproduced.output)")
+        #expect(reproduced.output.contains("comparison: bit-identical"), "\(reproduced.output)")
+        let md = try report(box, reproduced.output)
+        #expect(md.contains("**Reproduced: bit-identical.**"), "\(md)")
+        for (name, value) in recorded {
+            #expect(md.contains("| \(name) | \(value) | \(value) | 0.0 | same |"), "metric \(name) = \(value):\n\(md)")
+        }
+        #expect(md.contains("experiments/spirals.swift is the source the run recorded"), "\(md)")
+        #expect(FileManager.default.fileExists(atPath: box.root.appendingPathComponent("reports").path) == false,
+                "a smoke run and its reproduction leave the project's reports/ alone")
+        #expect(try gitState(box) == before, "no branch, worktree, ref or change is left in the repository")
+        #expect(leftoverCopies(of: id).isEmpty, "the temporary copy is removed")
+    }
+
+    @Test func aDirtyRunIsReproducedWithItsPatchAfterTheTreeMovedOn() throws {
+        let box = try Sandbox()
+        try box.write("three.swift", threeSteps)
+        try box.commitAll("three")
+        // Uncommitted: a code change that doubles the metric, and an untracked file.
+        try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
+        try box.write("notes.txt", "untracked\n")
+        let run = try box.lab("run", "three.swift")
+        #expect(run.status == 0 && run.output.contains("dirty"), "\(run.output)")
+        let id = try #require(run.runId)
+        #expect(try metrics(box, id)["report/loss"] == 2.1)
+        // The tree moves on: the edit is reverted and something else is committed.
+        try box.shell("git", "checkout", "--", "three.swift")
+        try box.write("other.txt", "later\n")
+        try box.commitAll("later")
+        let before = try gitState(box)
+
+        let reproduced = try box.lab("reproduce", id)
+        #expect(reproduced.status == 0, "\(reproduced.output)")
+        let md = try report(box, reproduced.output)
+        #expect(md.contains("| report/loss | 2.1 | 2.1 | 0.0 | same |"), "the patch was applied: \(md)")
+        #expect(md.contains("uncommitted changes: yes: the recorded patch was applied"), "\(md)")
+        #expect(md.contains("the reproduction lacks them: notes.txt"), "the untracked file is named: \(md)")
+        #expect(try gitState(box) == before)
+    }
+
+    @Test func aResultsFileWhoseMetricWasAlteredIsNotReproduced() throws {
+        let box = try Sandbox()
+        try box.write("three.swift", threeSteps)
+        try box.commitAll("three")
+        let run = try box.lab("run", "three.swift", "--smoke")
+        let id = try #require(run.runId, "\(run.output)")
+        let detail = try #require(try JSONSerialization.jsonObject(with: Data(try box.lab("show", id, "--json").output.utf8)) as? [String: Any])
+        let record = try #require(detail["run"] as? [String: Any])
+        var metrics = try #require(detail["metrics"] as? [String: Double])
+        let params = try #require(detail["params"] as? [String: String])
+        metrics["report/loss"] = (metrics["report/loss"] ?? 0).nextUp   // one ulp: only bit-identity catches it
+        let config = params.mapValues { try! JSONSerialization.jsonObject(with: Data($0.utf8), options: .fragmentsAllowed) }
+        let results: [String: Any] = [
+            "run_id": id, "experiment": "three", "status": "succeeded", "commit": record["gitCommit"] as Any,
+            "dirty": false, "config": config, "metrics": metrics, "smoke": true, "seed": 0, "a_key_added_later": [1, 2],
+        ]
+        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
+        try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]).write(to: box.root.appendingPathComponent("published/results.json"))
+
+        let reproduced = try box.lab("reproduce", "published/results.json")
+        #expect(reproduced.status == 1, "\(reproduced.output)")
+        #expect(reproduced.output.contains("Not reproduced."), "\(reproduced.output)")
+        #expect(reproduced.output.contains("report/loss") && reproduced.output.contains("(differs)"), "\(reproduced.output)")
+        let md = try report(box, reproduced.output)
+        #expect(md.contains("- `report/loss`: "), "the failing metric is named first: \(md)")
+    }
+
+    @Test func badInputIsAClearErrorWithStatus2() throws {
+        let box = try Sandbox()
+        let noStore = try box.lab("reproduce", "20990101")
+        #expect(noStore.status == 2, "\(noStore.output)")
+        #expect(noStore.output.contains("no run '20990101'"), "\(noStore.output)")
+
+        func results(_ fields: [String: Any]) throws -> String {
+            var object: [String: Any] = ["run_id": "20990101-000000-0000", "experiment": "three", "status": "succeeded",
+                                         "commit": String(repeating: "a", count: 40), "dirty": false, "config": [:] as [String: Any],
+                                         "metrics": ["report/loss": 1.0], "smoke": true, "seed": 0]
+            for (k, v) in fields { object[k] = v }
+            let path = box.root.appendingPathComponent("results-\(UUID().uuidString.prefix(6)).json")
+            try JSONSerialization.data(withJSONObject: object).write(to: path)
+            return path.path
+        }
+        let dirty = try box.lab("reproduce", try results(["dirty": true]))
+        #expect(dirty.status == 2 && dirty.output.contains("had uncommitted changes, and results.json records no patch"), "\(dirty.output)")
+        let noCommit = try box.lab("reproduce", try results(["commit": NSNull()]))
+        #expect(noCommit.status == 2 && noCommit.output.contains("recorded no commit"), "\(noCommit.output)")
+        let missing = try box.lab("reproduce", try results([:]))
+        #expect(missing.status == 2 && missing.output.contains("find commit aaaaaaaaaa"), "\(missing.output)")
+        let notFile = try box.lab("reproduce", "nowhere/results.json")
+        #expect(notFile.status == 2 && notFile.output.contains("no such file"), "\(notFile.output)")
+        let tolerance = try box.lab("reproduce", "x", "--tolerance", "-1")
+        #expect(tolerance.status == 2 && tolerance.output.contains("--tolerance takes a non-negative number"), "\(tolerance.output)")
+    }
+}
