@@ -55,41 +55,41 @@ struct RecordedRun {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReproduceError.badResults(path: path, reason: "no such file")
         }
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        guard let object = (try? JSONDecoder().decode(JSONValue.self, from: data))?.members else {
             throw ReproduceError.badResults(path: path, reason: "it is not a JSON object")
         }
-        func field<T>(_ key: String, _ type: T.Type) throws -> T {
-            guard let value = object[key] as? T else {
-                throw ReproduceError.badResults(path: path, reason: "it has no '\(key)' of the type results.json gives it")
-            }
-            return value
+        func missing(_ key: String) -> ReproduceError {
+            ReproduceError.badResults(path: path, reason: "it has no '\(key)' of the type results.json gives it")
         }
-        let id = try field("run_id", String.self)
-        let rawMetrics = try field("metrics", [String: Any].self)
+        guard case .string(let id)? = object["run_id"] else { throw missing("run_id") }
+        guard let rawMetrics = object["metrics"]?.members else { throw missing("metrics") }
         var metrics: [String: Double] = [:]
         for (name, value) in rawMetrics {
-            switch value {
-            case let number as NSNumber: metrics[name] = number.doubleValue
-            case "NaN" as String: metrics[name] = .nan
-            case "Infinity" as String: metrics[name] = .infinity
-            case "-Infinity" as String: metrics[name] = -.infinity
-            default: throw ReproduceError.badResults(path: path, reason: "its metric '\(name)' is not a number")
+            guard let number = value.number else {
+                throw ReproduceError.badResults(path: path, reason: "its metric '\(name)' is not a number")
             }
+            metrics[name] = number
         }
-        let configObject = try field("config", [String: Any].self)
-        let configData = try JSONSerialization.data(withJSONObject: configObject, options: [.sortedKeys])
-        let config = String(decoding: configData, as: UTF8.self)
-        let commit = object["commit"] as? String
-        let dirty = object["dirty"] as? Bool ?? false
-        let seedValue = try field("seed", NSNumber.self)
-        let seed = UInt64(bitPattern: seedValue.int64Value)
-        let smoke = object["smoke"] as? Bool ?? false
+        guard let configObject = object["config"], configObject.members != nil else { throw missing("config") }
+        let config = configObject.text
+        var commit: String?
+        if case .string(let c)? = object["commit"] { commit = c }
+        var dirty = false
+        if case .bool(let d)? = object["dirty"] { dirty = d }
+        guard case .int(let seedValue)? = object["seed"] else { throw missing("seed") }
+        let seed = UInt64(bitPattern: seedValue)
+        var smoke = false
+        if case .bool(let b)? = object["smoke"] { smoke = b }
+        var status = "succeeded"
+        if case .string(let s)? = object["status"] { status = s }
+        var experiment = ""
+        if case .string(let e)? = object["experiment"] { experiment = e } else { throw missing("experiment") }
         let label = "\(path) (results.json)"
 
         let stored: RecordedRun?
         do { stored = try store.map { try fromStore($0, id: id) } } catch StoreError.noSuchRun(_) { stored = nil }
         guard var run = stored, run.id == id else {
-            return RecordedRun(id: id, experiment: try field("experiment", String.self), status: object["status"] as? String ?? "succeeded",
+            return RecordedRun(id: id, experiment: experiment, status: status,
                                commit: commit, dirty: dirty, patch: nil, config: config, seed: seed, smoke: smoke,
                                machine: Reproduction.Machine(), metrics: metrics, source: nil, recordSource: label)
         }
@@ -139,18 +139,13 @@ struct RecordedRun {
 
     /// Whether two JSON texts hold equal values (key order and number spelling aside).
     static func sameJSON(_ a: String, _ b: String) -> Bool {
-        guard let x = try? JSONSerialization.jsonObject(with: Data(a.utf8), options: [.fragmentsAllowed]),
-              let y = try? JSONSerialization.jsonObject(with: Data(b.utf8), options: [.fragmentsAllowed]) else { return a == b }
-        return (x as? NSObject)?.isEqual(y) ?? (a == b)
+        guard let x = try? JSONValue(parsing: a), let y = try? JSONValue(parsing: b) else { return a == b }
+        return x == y
     }
 
     /// The config's fields as (name, JSON text), sorted by name.
     static func configEntries(_ config: String) -> [Reproduction.ConfigEntry] {
-        let object = (try? JSONSerialization.jsonObject(with: Data(config.utf8))) as? [String: Any] ?? [:]
-        return object.keys.sorted().map { key in
-            let value = object[key]!
-            let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .sortedKeys])
-            return Reproduction.ConfigEntry(key: key, value: data.map { String(decoding: $0, as: UTF8.self) } ?? "\(value)")
-        }
+        let object = (try? JSONValue(parsing: config))?.members ?? [:]
+        return object.keys.sorted().map { Reproduction.ConfigEntry(key: $0, value: object[$0]!.text) }
     }
 }

@@ -73,6 +73,7 @@ struct ReproduceCommand: ParsableCommand {
             else { try? FileManager.default.removeItem(at: temporary) }
         }
         print("reproducing run \(original.id) (\(original.experiment)) at \(commit.prefix(10))\(original.dirty ? " with its patch" : "")")
+        fflush(nil)
         try Git.checkout(commit: commit, from: repository, into: copy.path)
         if let patch, !patch.diff.isEmpty { try Git.apply(patch: patch.diff, to: copy.path) }
 
@@ -126,6 +127,8 @@ struct ReproduceCommand: ParsableCommand {
         case (_?, _?): notes.append("the library differs from the run's: Lab's sources or libtorch changed since")
         default: notes.append("the original run does not record its library fingerprint")
         }
+        notes.append(keep ? "the new run is recorded in the kept copy's store, \(copy.path)/.lab/lab.sqlite"
+                          : "the new run was recorded in the temporary copy's store, removed with it (--keep keeps it)")
 
         let reproduction = Reproduction(
             experiment: original.experiment, originalRunId: original.id, recordSource: original.recordSource,
@@ -211,47 +214,33 @@ struct ReproduceCommand: ParsableCommand {
     /// - Throws: ``ReproduceError/configNotPassable(key:value:reason:)`` for a value `--set`
     ///   would change: nested objects, strings with surrounding spaces, array items with commas.
     static func assignments(_ config: String) throws -> [String] {
-        guard let object = try? JSONDecoder().decode([String: ConfigValue].self, from: Data(config.utf8)) else {
+        guard let object = (try? JSONValue(parsing: config))?.members else {
             throw ReproduceError.configNotPassable(key: "(config)", value: config, reason: "it is not a JSON object of values")
         }
         return try object.keys.sorted().map { key in
-            "\(key)=\(try object[key]!.assignmentText(key: key, inArray: false))"
+            "\(key)=\(try assignmentText(object[key]!, key: key, inArray: false))"
         }
     }
-}
 
-/// A config value as `--set` parses it (``ExperimentConfig/overriding(_:)``).
-private enum ConfigValue: Decodable {
-    case bool(Bool), int(Int64), double(Double), string(String), array([ConfigValue]), other(String)
-
-    init(from decoder: Decoder) throws {
-        let c = try decoder.singleValueContainer()
-        if let b = try? c.decode(Bool.self) { self = .bool(b) }
-        else if let i = try? c.decode(Int64.self) { self = .int(i) }
-        else if let d = try? c.decode(Double.self) { self = .double(d) }
-        else if let s = try? c.decode(String.self) { self = .string(s) }
-        else if let a = try? c.decode([ConfigValue].self) { self = .array(a) }
-        else { self = .other(c.decodeNil() ? "null" : "an object") }
-    }
-
-    func assignmentText(key: String, inArray: Bool) throws -> String {
-        switch self {
+    /// One value as `--set` text that ``ExperimentConfig/overriding(_:)`` parses back to it.
+    static func assignmentText(_ value: JSONValue, key: String, inArray: Bool) throws -> String {
+        switch value {
         case .bool(let b): return b ? "true" : "false"
         case .int(let i): return String(i)
         case .double(let d): return "\(d)"   // the shortest text that reads back as the same Double
         case .string(let s):
             if s.trimmingCharacters(in: .whitespaces) != s {
-                throw ReproduceError.configNotPassable(key: key, value: "\"\(s)\"", reason: "--set trims the spaces around a string")
+                throw ReproduceError.configNotPassable(key: key, value: value.text, reason: "--set trims the spaces around a string")
             }
             if inArray, s.contains(",") || s.isEmpty {
-                throw ReproduceError.configNotPassable(key: key, value: "\"\(s)\"", reason: "--set splits array items at commas")
+                throw ReproduceError.configNotPassable(key: key, value: value.text, reason: "--set splits array items at commas")
             }
             return s
         case .array(let items):
-            if inArray { throw ReproduceError.configNotPassable(key: key, value: "a nested array", reason: "--set takes flat arrays") }
-            return "[" + (try items.map { try $0.assignmentText(key: key, inArray: true) }).joined(separator: ",") + "]"
-        case .other(let what):
-            throw ReproduceError.configNotPassable(key: key, value: what, reason: "--set takes numbers, booleans, strings and flat arrays")
+            if inArray { throw ReproduceError.configNotPassable(key: key, value: value.text, reason: "--set takes flat arrays") }
+            return "[" + (try items.map { try assignmentText($0, key: key, inArray: true) }).joined(separator: ",") + "]"
+        case .null, .object:
+            throw ReproduceError.configNotPassable(key: key, value: value.text, reason: "--set takes numbers, booleans, strings and flat arrays")
         }
     }
 }

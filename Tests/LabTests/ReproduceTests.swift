@@ -9,11 +9,21 @@ import Testing
             + "\n" + box.shell("git", "for-each-ref") + "\n" + box.shell("git", "status", "--porcelain")
     }
 
-    /// The stored metrics of a run, "step/name" → value, from `lab show --json`.
-    func metrics(_ box: Sandbox, _ id: String) throws -> [String: Double] {
-        let detail = try JSONSerialization.jsonObject(with: Data(try box.lab("show", id, "--json").output.utf8)) as? [String: Any]
-        return detail?["metrics"] as? [String: Double] ?? [:]
+    /// What `lab show --json` says of a run (read with JSONDecoder, which reads doubles exactly;
+    /// JSONSerialization on Linux is off by an ulp at times).
+    struct Shown: Decodable {
+        struct Run: Decodable { var id: String; var gitCommit: String? }
+        var run: Run
+        var params: [String: String]
+        var metrics: [String: Double]
     }
+
+    func shown(_ box: Sandbox, _ id: String) throws -> Shown {
+        try JSONDecoder().decode(Shown.self, from: Data(try box.lab("show", id, "--json").output.utf8))
+    }
+
+    /// The stored metrics of a run, "step/name" → value.
+    func metrics(_ box: Sandbox, _ id: String) throws -> [String: Double] { try shown(box, id).metrics }
 
     /// The reproduction report's Markdown, whose folder the output names.
     func report(_ box: Sandbox, _ output: String) throws -> String {
@@ -89,18 +99,19 @@ import Testing
         try box.commitAll("three")
         let run = try box.lab("run", "three.swift", "--smoke")
         let id = try #require(run.runId, "\(run.output)")
-        let detail = try #require(try JSONSerialization.jsonObject(with: Data(try box.lab("show", id, "--json").output.utf8)) as? [String: Any])
-        let record = try #require(detail["run"] as? [String: Any])
-        var metrics = try #require(detail["metrics"] as? [String: Double])
-        let params = try #require(detail["params"] as? [String: String])
+        let detail = try shown(box, id)
+        var metrics = detail.metrics
         metrics["report/loss"] = (metrics["report/loss"] ?? 0).nextUp   // one ulp: only bit-identity catches it
-        let config = params.mapValues { try! JSONSerialization.jsonObject(with: Data($0.utf8), options: .fragmentsAllowed) }
-        let results: [String: Any] = [
-            "run_id": id, "experiment": "three", "status": "succeeded", "commit": record["gitCommit"] as Any,
-            "dirty": false, "config": config, "metrics": metrics, "smoke": true, "seed": 0, "a_key_added_later": [1, 2],
-        ]
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let config = "{" + detail.params.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+        let text = """
+            {"run_id": "\(id)", "experiment": "three", "status": "succeeded", "commit": "\(detail.run.gitCommit ?? "")",
+             "dirty": false, "config": \(config), "metrics": \(String(decoding: try encoder.encode(metrics), as: UTF8.self)),
+             "smoke": true, "seed": 0, "a_key_added_later": [1, 2]}
+            """
         try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
-        try JSONSerialization.data(withJSONObject: results, options: [.sortedKeys]).write(to: box.root.appendingPathComponent("published/results.json"))
+        try box.write("published/results.json", text)
 
         let reproduced = try box.lab("reproduce", "published/results.json")
         #expect(reproduced.status == 1, "\(reproduced.output)")
@@ -133,7 +144,7 @@ import Testing
         #expect(missing.status == 2 && missing.output.contains("find commit aaaaaaaaaa"), "\(missing.output)")
         let notFile = try box.lab("reproduce", "nowhere/results.json")
         #expect(notFile.status == 2 && notFile.output.contains("no such file"), "\(notFile.output)")
-        let tolerance = try box.lab("reproduce", "x", "--tolerance", "-1")
+        let tolerance = try box.lab("reproduce", "x", "--tolerance=-1")
         #expect(tolerance.status == 2 && tolerance.output.contains("--tolerance takes a non-negative number"), "\(tolerance.output)")
     }
 }
