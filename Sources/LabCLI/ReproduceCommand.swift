@@ -14,7 +14,7 @@ struct ReproduceCommand: ParsableCommand {
         and when the store lacks the run, the file's own commit, config and seed are used). \
         The recorded commit is checked out with libgit2 into a temporary repository that borrows this one's \
         objects (nothing is added to this repository: no branch, no worktree), the recorded patch is applied \
-        when the run was dirty, and the experiment file is compiled with this lab and run with the recorded \
+        when the run was dirty, and the experiment file is compiled with the current Lab and run with the recorded \
         config (--set for every field), seed, --smoke when the run was a smoke run, the recorded thread count, \
         and --no-cache. The new run is recorded in the copy's own store and writes its reports there.
 
@@ -115,6 +115,9 @@ struct ReproduceCommand: ParsableCommand {
                 + (new.failedStep.map { " at step '\($0)'" } ?? "") + (new.error.map { ": \($0)" } ?? "")
         } else if !RecordedRun.sameJSON(new.config, original.config) {
             failure = ReproduceError.configDiffers(recorded: original.config, reproduced: new.config).description
+        } else if UInt64(bitPattern: new.rootSeed) != original.seed || new.smoke != original.smoke {
+            failure = "the reproduction ran with seed \(UInt64(bitPattern: new.rootSeed))\(new.smoke ? " (smoke)" : ""), "
+                + "not the recorded seed \(original.seed)\(original.smoke ? " (smoke)" : "")"
         }
         if new.gitCommit != commit {
             notes.append("the new run recorded commit \(new.gitCommit ?? "none"), not \(commit)")

@@ -46,8 +46,8 @@ enum ReproduceError: Error, CustomStringConvertible, Equatable {
         case let .configNotPassable(key, value, reason):
             return "the recorded config field '\(key)' = \(value) cannot be given to the experiment through --set: \(reason)."
         case let .compileFailed(file):
-            return "the experiment file \(file) of the recorded commit does not compile with this lab (swiftc's errors are above): "
-                + "Lab's API changed since the run. Reproduce it with the lab of that time."
+            return "the experiment file \(file) of the recorded commit does not compile with the current Lab (swiftc's errors are above): "
+                + "Lab's API changed since the run. Reproduce it with the Lab version of that time."
         case let .runDidNotStart(status, output):
             let tail = output.split(separator: "\n").suffix(5).joined(separator: "\n")
             return "the experiment exited with status \(status) without recording a run:\n\(tail)"

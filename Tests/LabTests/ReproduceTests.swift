@@ -74,10 +74,11 @@ import Testing
         // Uncommitted: a code change that doubles the metric, and an untracked file.
         try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
         try box.write("notes.txt", "untracked\n")
-        let run = try box.lab("run", "three.swift")
+        let run = try box.lab("run", "three.swift", "--set", "learningRate=0.25", "--seed", "7")
         #expect(run.status == 0 && run.output.contains("dirty"), "\(run.output)")
         let id = try #require(run.runId)
-        #expect(try metrics(box, id)["report/loss"] == 2.1)
+        let loss = try #require(try metrics(box, id)["report/loss"])
+        #expect(abs(loss - 5.25) < 1e-12, "doubled by the uncommitted edit, at the given learning rate: \(loss)")
         // The tree moves on: the edit is reverted and something else is committed.
         try box.shell("git", "checkout", "--", "three.swift")
         try box.write("other.txt", "later\n")
@@ -87,7 +88,8 @@ import Testing
         let reproduced = try box.lab("reproduce", id)
         #expect(reproduced.status == 0, "\(reproduced.output)")
         let md = try report(box, reproduced.output)
-        #expect(md.contains("| report/loss | 2.1 | 2.1 | 0.0 | same |"), "the patch was applied: \(md)")
+        #expect(md.contains("| report/loss | \(loss) | \(loss) | 0.0 | same |"), "the patch and the config were applied: \(md)")
+        #expect(md.contains("| learningRate | 0.25 |") && md.contains("- seed: 7"), "\(md)")
         #expect(md.contains("uncommitted changes: yes: the recorded patch was applied"), "\(md)")
         #expect(md.contains("the reproduction lacks them: notes.txt"), "the untracked file is named: \(md)")
         #expect(try gitState(box) == before)
@@ -100,18 +102,23 @@ import Testing
         let run = try box.lab("run", "three.swift", "--smoke")
         let id = try #require(run.runId, "\(run.output)")
         let detail = try shown(box, id)
+        func results(_ metrics: [String: Double]) throws -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let config = "{" + detail.params.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
+            return """
+                {"run_id": "\(id)", "experiment": "three", "status": "succeeded", "commit": "\(detail.run.gitCommit ?? "")",
+                 "dirty": false, "config": \(config), "metrics": \(String(decoding: try encoder.encode(metrics), as: UTF8.self)),
+                 "smoke": true, "seed": 0, "a_key_added_later": [1, 2]}
+                """
+        }
+        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
+        try box.write("published/results.json", try results(detail.metrics))
+        let unaltered = try box.lab("reproduce", "published/results.json")
+        #expect(unaltered.status == 0 && unaltered.output.contains("Reproduced: bit-identical."), "\(unaltered.output)")
         var metrics = detail.metrics
         metrics["report/loss"] = (metrics["report/loss"] ?? 0).nextUp   // one ulp: only bit-identity catches it
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        let config = "{" + detail.params.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
-        let text = """
-            {"run_id": "\(id)", "experiment": "three", "status": "succeeded", "commit": "\(detail.run.gitCommit ?? "")",
-             "dirty": false, "config": \(config), "metrics": \(String(decoding: try encoder.encode(metrics), as: UTF8.self)),
-             "smoke": true, "seed": 0, "a_key_added_later": [1, 2]}
-            """
-        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
-        try box.write("published/results.json", text)
+        try box.write("published/results.json", try results(metrics))
 
         let reproduced = try box.lab("reproduce", "published/results.json")
         #expect(reproduced.status == 1, "\(reproduced.output)")
