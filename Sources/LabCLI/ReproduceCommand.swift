@@ -47,7 +47,7 @@ struct ReproduceCommand: ParsableCommand {
     @Option(help: "The experiment file, relative to the repository's top, when the record does not name it (a results.json without the store's record).")
     var file: String?
 
-    @Flag(help: "Keep the temporary copy of the repository (and its store holding the new run); its path is printed.")
+    @Flag(help: "Keep the temporary copy of the repository (and its store holding the new run); its path is printed. It reads this repository's objects.")
     var keep = false
 
     func validate() throws {

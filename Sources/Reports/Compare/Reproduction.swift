@@ -132,8 +132,12 @@ public struct Reproduction: Sendable, Equatable {
 
         /// Bit-identity when the two records agree on every field of ``Machine`` (and
         /// record them all); otherwise the tolerance, with one reason per field that differs
-        /// or is not recorded.
+        /// or is not recorded (one reason in all when the original records none).
         public static func choose(original: Machine, reproduction: Machine, relative: Double, absolute: Double) -> Comparison {
+            if original == Machine() {
+                return .withinTolerance(relative: relative, absolute: absolute, reasons: [
+                    "the record does not say which machine or library computed the original run (a results.json without the run store's record)"])
+            }
             var reasons: [String] = []
             func compare<T: Equatable>(_ what: String, _ a: T?, _ b: T?) {
                 switch (a, b) {
