@@ -79,7 +79,8 @@ struct ReproduceCommand: ParsableCommand {
 
         var notes: [String] = []
         let relative = try experimentFile(original, repository: repository, copy: copy, notes: &notes)
-        if let untracked = patch?.untracked, !untracked.isEmpty {
+        // The experiment file itself may have been untracked: it ran from the recorded source above.
+        if let untracked = patch?.untracked.filter({ $0.path != relative }), !untracked.isEmpty {
             notes.append("the run had untracked files, which a run records by size and hash only, so the reproduction lacks them: "
                 + untracked.map(\.path).joined(separator: ", "))
         }

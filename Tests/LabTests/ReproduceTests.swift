@@ -95,6 +95,21 @@ import Testing
         #expect(try gitState(box) == before)
     }
 
+    @Test func anExperimentFileNeverCommittedRunsFromItsRecordedSource() throws {
+        let box = try Sandbox()
+        try box.write("README.txt", "a project\n")
+        try box.commitAll("start")
+        try box.write("three.swift", threeSteps)   // untracked: the run records its text whole
+        try box.write("data.csv", "1,2\n")
+        let run = try box.lab("run", "three.swift", "--smoke")
+        let id = try #require(run.runId, "\(run.output)")
+        let reproduced = try box.lab("reproduce", id)
+        #expect(reproduced.status == 0 && reproduced.output.contains("Reproduced: bit-identical."), "\(reproduced.output)")
+        let md = try report(box, reproduced.output)
+        #expect(md.contains("three.swift is not in the recorded commit (it was untracked): the reproduction runs the source the run recorded"), "\(md)")
+        #expect(md.contains("the reproduction lacks them: data.csv\n"), "only the data file is lacking: \(md)")
+    }
+
     @Test func aResultsFileWhoseMetricWasAlteredIsNotReproduced() throws {
         let box = try Sandbox()
         try box.write("three.swift", threeSteps)
