@@ -20,6 +20,8 @@ struct RecordedRun {
     var metrics: [String: Double]
     /// The experiment file as it ran (absolute path then, text).
     var source: (path: String, text: String)?
+    /// The experiment file relative to the project folder, as a `results.json` names it.
+    var sourcePath: String? = nil
     /// `the run store`, or `<path> (results.json)`.
     var recordSource: String
 
@@ -45,66 +47,63 @@ struct RecordedRun {
             id: record.id, experiment: record.experiment, status: record.status.rawValue, commit: record.gitCommit,
             dirty: record.gitDirty ?? false, patch: record.gitPatch, config: record.config,
             seed: UInt64(bitPattern: record.rootSeed), smoke: record.smoke, machine: machine(environment: record.environment),
-            metrics: metrics, source: try store.source(runId: record.id), recordSource: "the run store")
+            metrics: metrics, source: try store.source(runId: record.id), sourcePath: nil, recordSource: "the run store")
     }
 
-    /// A `results.json`: its metrics are what is checked. When the store has its run, the
-    /// record supplies the patch, machine and source, and must agree with the file's commit,
-    /// config, seed and smoke flag.
+    /// A `results.json` (``ResultsFile``, read with `JSONDecoder`, which gives back the exact
+    /// Double `JSONEncoder` wrote; `JSONSerialization` on Linux is an ulp off at times): its
+    /// metrics are what is checked. When the store has its run, the record supplies the patch,
+    /// machine and source, and must agree with the file's commit, config, seed and smoke flag;
+    /// otherwise the file's own commit, config, seed, source, machine and library are used.
     static func fromResults(_ path: String, store: RunStore?) throws -> RecordedRun {
         guard let data = FileManager.default.contents(atPath: path) else {
             throw ReproduceError.badResults(path: path, reason: "no such file")
         }
-        guard let object = (try? JSONDecoder().decode(JSONValue.self, from: data))?.members else {
-            throw ReproduceError.badResults(path: path, reason: "it is not a JSON object")
+        let file: ResultsFile
+        do { file = try ResultsFile.decode(data) } catch {
+            throw ReproduceError.badResults(path: path, reason: "it is not a results.json (\(Self.describe(error)))")
         }
-        func missing(_ key: String) -> ReproduceError {
-            ReproduceError.badResults(path: path, reason: "it has no '\(key)' of the type results.json gives it")
-        }
-        guard case .string(let id)? = object["run_id"] else { throw missing("run_id") }
-        guard let rawMetrics = object["metrics"]?.members else { throw missing("metrics") }
-        var metrics: [String: Double] = [:]
-        for (name, value) in rawMetrics {
-            guard let number = value.number else {
-                throw ReproduceError.badResults(path: path, reason: "its metric '\(name)' is not a number")
-            }
-            metrics[name] = number
-        }
-        guard let configObject = object["config"], configObject.members != nil else { throw missing("config") }
-        let config = configObject.text
-        var commit: String?
-        if case .string(let c)? = object["commit"] { commit = c }
-        var dirty = false
-        if case .bool(let d)? = object["dirty"] { dirty = d }
-        guard case .int(let seedValue)? = object["seed"] else { throw missing("seed") }
-        let seed = UInt64(bitPattern: seedValue)
-        var smoke = false
-        if case .bool(let b)? = object["smoke"] { smoke = b }
-        var status = "succeeded"
-        if case .string(let s)? = object["status"] { status = s }
-        var experiment = ""
-        if case .string(let e)? = object["experiment"] { experiment = e } else { throw missing("experiment") }
+        let id = file.runId
+        let config = JSONValue.object(file.config).text
+        let seed = UInt64(bitPattern: file.seed)
         let label = "\(path) (results.json)"
 
         let stored: RecordedRun?
         do { stored = try store.map { try fromStore($0, id: id) } } catch StoreError.noSuchRun(_) { stored = nil }
         guard var run = stored, run.id == id else {
-            return RecordedRun(id: id, experiment: experiment, status: status,
-                               commit: commit, dirty: dirty, patch: nil, config: config, seed: seed, smoke: smoke,
-                               machine: Reproduction.Machine(), metrics: metrics, source: nil, recordSource: label)
+            let machine = Reproduction.Machine(
+                cpu: file.machine["cpu"], vectorExtensions: file.machine["cpu_vector_extensions"],
+                atenCapability: file.machine["aten_cpu_capability"], libtorch: file.machine["libtorch"],
+                threads: file.machine["intra_op_threads"].flatMap { Int($0) }, libraryFingerprint: file.library)
+            // The source path is relative to the project folder; its text is not in the file.
+            return RecordedRun(id: id, experiment: file.experiment, status: file.status, commit: file.commit,
+                               dirty: file.dirty ?? false, patch: nil, config: config, seed: seed, smoke: file.smoke,
+                               machine: machine, metrics: file.metrics, source: nil, sourcePath: file.source, recordSource: label)
         }
-        func agree(_ name: String, _ file: String, _ recorded: String) throws {
-            if file != recorded {
-                throw ReproduceError.resultsDisagree(path: path, runId: id, field: name, file: file, store: recorded)
+        func agree(_ name: String, _ inFile: String, _ recorded: String) throws {
+            if inFile != recorded {
+                throw ReproduceError.resultsDisagree(path: path, runId: id, field: name, file: inFile, store: recorded)
             }
         }
-        try agree("commit", commit ?? "none", run.commit ?? "none")
+        try agree("commit", file.commit ?? "none", run.commit ?? "none")
         try agree("seed", String(seed), String(run.seed))
-        try agree("smoke", String(smoke), String(run.smoke))
+        try agree("smoke", String(file.smoke), String(run.smoke))
         if !sameJSON(config, run.config) { try agree("config", config, run.config) }
-        run.metrics = metrics
+        run.metrics = file.metrics
         run.recordSource = label + ", with the run store's record of the run"
         return run
+    }
+
+    /// A decoding error as a phrase naming the key.
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, _): return "no '\(key.stringValue)'"
+        case DecodingError.typeMismatch(_, let context), DecodingError.valueNotFound(_, let context):
+            return "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' has the wrong type"
+        case DecodingError.dataCorrupted(let context):
+            return context.codingPath.isEmpty ? "not JSON" : "'\(context.codingPath.map(\.stringValue).joined(separator: "."))' cannot be read"
+        default: return "\(error)"
+        }
     }
 
     /// The recorded patch as it can be applied again, or nil for a clean run.
@@ -139,13 +138,30 @@ struct RecordedRun {
 
     /// Whether two JSON texts hold equal values (key order and number spelling aside).
     static func sameJSON(_ a: String, _ b: String) -> Bool {
-        guard let x = try? JSONValue(parsing: a), let y = try? JSONValue(parsing: b) else { return a == b }
-        return x == y
+        guard let x = try? JSONDecoder().decode(JSONValue.self, from: Data(a.utf8)),
+              let y = try? JSONDecoder().decode(JSONValue.self, from: Data(b.utf8)) else { return a == b }
+        return same(x, y)
+    }
+
+    /// Equal values, an integer equal to the same number written as a double (`1`, `1.0`).
+    static func same(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        switch (a, b) {
+        case let (.int(x), .double(y)), let (.double(y), .int(x)): return Double(x) == y
+        case let (.array(x), .array(y)): return x.count == y.count && zip(x, y).allSatisfy(same)
+        case let (.object(x), .object(y)): return Set(x.keys) == Set(y.keys) && x.allSatisfy { same($0.value, y[$0.key]!) }
+        default: return a == b
+        }
+    }
+
+    /// The members of a config's JSON object; nil when the text is not one.
+    static func members(_ config: String) -> [String: JSONValue]? {
+        guard case .object(let members)? = try? JSONDecoder().decode(JSONValue.self, from: Data(config.utf8)) else { return nil }
+        return members
     }
 
     /// The config's fields as (name, JSON text), sorted by name.
     static func configEntries(_ config: String) -> [Reproduction.ConfigEntry] {
-        let object = (try? JSONValue(parsing: config))?.members ?? [:]
+        let object = members(config) ?? [:]
         return object.keys.sorted().map { Reproduction.ConfigEntry(key: $0, value: object[$0]!.text) }
     }
 }

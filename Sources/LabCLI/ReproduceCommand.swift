@@ -194,6 +194,12 @@ struct ReproduceCommand: ParsableCommand {
             }
             return relative
         }
+        if let path = run.sourcePath {
+            guard fm.fileExists(atPath: copy.appendingPathComponent(path).path) else {
+                throw ReproduceError.experimentFileNotFound(runId: run.id, detail: "results.json names \(path), which commit \(run.commit ?? "") lacks")
+            }
+            return path
+        }
         let marker = "Experiment(\"\(run.experiment)\""
         var found: [String] = []
         if let walker = fm.enumerator(at: copy, includingPropertiesForKeys: nil) {
@@ -218,7 +224,7 @@ struct ReproduceCommand: ParsableCommand {
     /// - Throws: ``ReproduceError/configNotPassable(key:value:reason:)`` for a value `--set`
     ///   would change: nested objects, strings with surrounding spaces, array items with commas.
     static func assignments(_ config: String) throws -> [String] {
-        guard let object = (try? JSONValue(parsing: config))?.members else {
+        guard let object = RecordedRun.members(config) else {
             throw ReproduceError.configNotPassable(key: "(config)", value: config, reason: "it is not a JSON object of values")
         }
         return try object.keys.sorted().map { key in

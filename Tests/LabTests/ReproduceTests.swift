@@ -110,37 +110,38 @@ import Testing
         #expect(md.contains("the reproduction lacks them: data.csv\n"), "only the data file is lacking: \(md)")
     }
 
-    @Test func aResultsFileWhoseMetricWasAlteredIsNotReproduced() throws {
+    @Test func aPublishedResultsFileIsCheckedAndAnAlteredMetricIsNotReproduced() throws {
         let box = try Sandbox()
         try box.write("three.swift", threeSteps)
         try box.commitAll("three")
-        let run = try box.lab("run", "three.swift", "--smoke")
-        let id = try #require(run.runId, "\(run.output)")
-        let detail = try shown(box, id)
-        func results(_ metrics: [String: Double]) throws -> String {
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            let config = "{" + detail.params.sorted { $0.key < $1.key }.map { "\"\($0.key)\": \($0.value)" }.joined(separator: ", ") + "}"
-            return """
-                {"run_id": "\(id)", "experiment": "three", "status": "succeeded", "commit": "\(detail.run.gitCommit ?? "")",
-                 "dirty": false, "config": \(config), "metrics": \(String(decoding: try encoder.encode(metrics), as: UTF8.self)),
-                 "smoke": true, "seed": 0, "a_key_added_later": [1, 2]}
-                """
-        }
-        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
-        try box.write("published/results.json", try results(detail.metrics))
-        let unaltered = try box.lab("reproduce", "published/results.json")
-        #expect(unaltered.status == 0 && unaltered.output.contains("Reproduced: bit-identical."), "\(unaltered.output)")
-        var metrics = detail.metrics
-        metrics["report/loss"] = (metrics["report/loss"] ?? 0).nextUp   // one ulp: only bit-identity catches it
-        try box.write("published/results.json", try results(metrics))
+        let run = try box.lab("run", "three.swift")   // a full run of the declared config: published to reports/
+        #expect(run.status == 0, "\(run.output)")
+        let published = try box.read("reports/three/results.json")
+        try box.commitAll("the report")
 
-        let reproduced = try box.lab("reproduce", "published/results.json")
-        #expect(reproduced.status == 1, "\(reproduced.output)")
-        #expect(reproduced.output.contains("Not reproduced."), "\(reproduced.output)")
-        #expect(reproduced.output.contains("report/loss") && reproduced.output.contains("(differs)"), "\(reproduced.output)")
-        let md = try report(box, reproduced.output)
-        #expect(md.contains("- `report/loss`: "), "the failing metric is named first: \(md)")
+        let same = try box.lab("reproduce", "reports/three/results.json")
+        #expect(same.status == 0 && same.output.contains("Reproduced: bit-identical."), "\(same.output)")
+        #expect(try report(box, same.output).contains("with the run store's record of the run"))
+
+        // One ulp more than the run's 1.05: only bit-identity catches it.
+        let altered = published.replacingOccurrences(of: "\"report/loss\" : 1.05", with: "\"report/loss\" : 1.0500000000000003")
+        #expect(altered != published, "the edit must change the metric: \(published)")
+        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("published"), withIntermediateDirectories: true)
+        try box.write("published/altered.json", altered)
+        let differs = try box.lab("reproduce", "published/altered.json")
+        #expect(differs.status == 1, "\(differs.output)")
+        #expect(differs.output.contains("Not reproduced.") && differs.output.contains("report/loss  1.0500000000000003 → 1.05  (differs)"),
+                "\(differs.output)")
+        #expect(try report(box, differs.output).contains("- `report/loss`: 1.0500000000000003 recorded, 1.05 reproduced"))
+
+        // A run this store never saw: the file's own commit, config, seed, source and machine.
+        let id = try #require(run.runId)
+        try box.write("published/foreign.json", published.replacingOccurrences(of: id, with: "19990101-000000-0000"))
+        let foreign = try box.lab("reproduce", "published/foreign.json")
+        #expect(foreign.status == 0, "\(foreign.output)")
+        let md = try report(box, foreign.output)
+        #expect(md.contains("| report/loss | 1.05 | 1.05 | 0.0 | same |") && md.contains("experiment file: three.swift"), "\(md)")
+        #expect(md.contains("Comparison: **within tolerance**"), "a results.json alone cannot claim bit-identity: \(md)")
     }
 
     @Test func badInputIsAClearErrorWithStatus2() throws {

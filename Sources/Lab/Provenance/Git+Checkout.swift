@@ -153,9 +153,19 @@ public struct RecordedPatch: Sendable, Equatable {
             }
             let fields = line.split(separator: "\t", maxSplits: 3, omittingEmptySubsequences: false)
             guard fields.count == 4, fields[0] == "#" else { continue }
-            untracked.append(UntrackedFile(path: RunStore.unescapeListedPath(fields[3]), bytes: Int64(fields[1]),
+            untracked.append(UntrackedFile(path: Self.unescape(fields[3]), bytes: Int64(fields[1]),
                                            sha256: String(fields[2])))
         }
         diff = diffLines.joined(separator: "\n")
+    }
+
+    /// Undoes the listing's escapes (`\\` for a backslash, `\n` for a line break; see
+    /// ``Git/untrackedListing(_:root:ignored:)``).
+    static func unescape(_ shown: Substring) -> String {
+        var path = "", escaped = false
+        for c in shown {
+            if escaped { path.append(c == "n" ? "\n" : c); escaped = false } else if c == "\\" { escaped = true } else { path.append(c) }
+        }
+        return path
     }
 }
