@@ -255,6 +255,10 @@ struct ReproduceCommand: ParsableCommand {
     }
 }
 
+/// The experiment process ``ReproduceCommand/execute(_:_:environment:in:)`` waits for, to
+/// which SIGINT and SIGTERM are forwarded (0 when none).
+nonisolated(unsafe) private var reproducedChild: pid_t = 0
+
 extension ReproduceCommand {
     /// Runs the experiment binary, passing its output through, and returns its status and output.
     static func execute(_ binary: URL, _ arguments: [String], environment: [String: String], in folder: URL) throws -> (Int32, String) {
@@ -266,7 +270,15 @@ extension ReproduceCommand {
         let pipe = Pipe()
         process.standardOutput = pipe
         fflush(nil)
+        // Foundation starts the experiment in a process group of its own, so Ctrl-C reaches
+        // only this process: it is forwarded, the experiment records the run as interrupted and
+        // exits 130, and this process removes the copy. (A handler, unlike SIG_IGN, is not
+        // inherited across exec: the experiment keeps its own.)
+        let forward: @convention(c) (Int32) -> Void = { sig in if reproducedChild > 0 { kill(reproducedChild, sig) } }
+        let interrupt = signal(SIGINT, forward), terminate = signal(SIGTERM, forward)
+        defer { signal(SIGINT, interrupt); signal(SIGTERM, terminate); reproducedChild = 0 }
         try process.run()
+        reproducedChild = process.processIdentifier
         var output = Data()
         while true {
             let chunk = pipe.fileHandleForReading.availableData
