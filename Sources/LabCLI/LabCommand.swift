@@ -8,19 +8,21 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
-                      ReportCommand.self, StatusCommand.self, PRReportCommand.self, CacheCommand.self]
+                      ReportCommand.self, StatusCommand.self, PRReportCommand.self, ReproduceCommand.self, CacheCommand.self]
     )
 
-    /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` keeps
-    /// exit status 1 for a failed gate and exits 2 for every error (usage, git, store), so
-    /// CI can tell "regressed" from "could not check".
+    /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` and
+    /// `lab reproduce` keep exit status 1 for a failed gate (a regression, a metric not
+    /// reproduced) and exit 2 for every error (usage, git, store), so CI can tell "regressed"
+    /// from "could not check".
     static func main() {
         let arguments = Array(CommandLine.arguments.dropFirst())
         do {
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
-            if arguments.first == PRReportCommand.configuration.commandName, !(error is ExitCode),
+            if [PRReportCommand.configuration.commandName, ReproduceCommand.configuration.commandName].contains(arguments.first),
+               !(error is ExitCode),
                exitCode(for: error) != .success {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 exit(withError: ExitCode(PRReportCommand.errorStatus))
