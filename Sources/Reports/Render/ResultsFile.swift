@@ -46,7 +46,8 @@ public struct ResultsFile: Codable, Sendable, Equatable {
     public var steps: [Step]
     /// The library fingerprint the steps were keyed with (Lab's sources and libtorch).
     public var library: String?
-    /// The machine: `cpu`, `cpu_vector_extensions`, `aten_cpu_capability`, `libtorch`, `os`.
+    /// The machine: `cpu`, `cpu_vector_extensions`, `aten_cpu_capability`, `libtorch`, `os`,
+    /// `intra_op_threads` (parallel reductions split their work by it).
     public var machine: [String: String]
 
     /// One step as the record keeps it.
@@ -82,7 +83,7 @@ public struct ResultsFile: Codable, Sendable, Equatable {
     }
 
     /// The environment entries kept as the machine.
-    static let machineKeys: Set<String> = ["cpu", "cpu_vector_extensions", "aten_cpu_capability", "libtorch", "os"]
+    static let machineKeys: Set<String> = ["cpu", "cpu_vector_extensions", "aten_cpu_capability", "libtorch", "os", "intra_op_threads"]
 
     /// Reads a `results.json`.
     /// - Throws: `DecodingError` when `data` is not a results file (the error names the missing or mistyped key).
