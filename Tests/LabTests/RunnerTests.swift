@@ -35,6 +35,21 @@ import Testing
         #expect(smoke.output.contains("data    hit   (entry from run ") && !smoke.output.contains("hit   changed"), "\(smoke.output)")
     }
 
+    /// Early cut-off: a step whose input was recomputed but came out byte-identical is not
+    /// recomputed; an input that changed re-runs it.
+    @Test func aStepWhoseInputsCameOutByteIdenticalIsNotRecomputed() throws {
+        let box = try fresh()
+        try box.edit("three.swift", replacing: "Tensor.arange(0, Double(ctx.config.size), dtype: .float32)",
+                     with: "Tensor.arange(0.0, Double(ctx.config.size), dtype: .float32)")
+        let same = try box.lab("run", "three.swift")
+        #expect(same.ran == ["data"] && same.cached == ["fit", "report"], "\(same.output)")
+        #expect(same.output.contains("fit     inputs byte-identical to those of entry "), "\(same.output)")
+        #expect(same.output.contains("report/loss  1.05"), "the cut-off entries' metrics: \(same.output)")
+        let changed = try box.lab("run", "three.swift", "--set", "size=4")
+        #expect(changed.ran == ["data", "fit", "report"] && changed.output.contains("report/loss  0.45"), "\(changed.output)")
+        #expect(try box.lab("run", "three.swift", "--no-cache").ran == ["data", "fit", "report"], "--no-cache cuts nothing off")
+    }
+
     @Test func aDryRunRunsAndRecordsNothing() throws {
         let box = try fresh()
         let before = try box.lab("ls", "--json").output

@@ -67,6 +67,7 @@ extension CacheStore {
         freed += try removeAbandonedStagings()
         freed += removeTrash()
         removeStaleLocks()
+        removeDanglingAliases()
         return (removed, freed)
     }
 

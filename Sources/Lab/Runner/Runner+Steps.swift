@@ -45,9 +45,22 @@ extension Runner {
                     _ = try? cache.remove(key: key.hex)
                     print("  ! \(pad(node.name))  cache entry corrupt (recording.json: cannot be decoded): evicted, recomputing")
                 }
+                // Early cut-off: the same own parts and byte-identical inputs made an entry before.
+                let alias = options.noCache ? nil : cutoffAlias(node, key: key)
+                if let alias, let (earlier, folder) = cache.lookup(alias: alias), earlier != key.hex,
+                   restoreRecording(from: folder, step: node.name, runId: runId, logger: logger) {
+                    hits[node.index] = folder
+                    step.cacheHit = true
+                    step.seconds = Date().timeIntervalSince(started)
+                    store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
+                    print(String(format: "  ✓ %@  inputs byte-identical to those of entry %@…: cached",
+                                 pad(node.name), String(earlier.prefix(10))))
+                    return
+                }
                 step.status = "running"   // what a crash leaves behind: the step it happened in
                 store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
                 try execute(node, key: key, runId: runId, logger: logger)
+                if let alias = alias ?? cutoffAlias(node, key: key) { cache.recordAlias(alias, for: key.hex) }
                 step.status = "succeeded"
                 step.seconds = Date().timeIntervalSince(started)
                 store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
@@ -75,6 +88,20 @@ extension Runner {
             print("  ✗ \(pad(node.name))  failed at \(location): \(error)")
             return StepFailure(step: node.name, message: "\(error)", location: location)
         }
+    }
+
+    /// The early cut-off alias of a step (see ``CacheStore``'s `alias(parts:inputDigests:)`):
+    /// nil when it has no inputs (its key already says everything) or an input's entry is
+    /// not in the cache (so its bytes are unknown).
+    func cutoffAlias(_ node: Node, key: CacheKey) -> String? {
+        guard !node.inputs.isEmpty else { return nil }
+        var digests: [String] = []
+        for input in node.inputs {
+            let folder = hits[input] ?? cache.entryURL(keys[input]!.hex)
+            guard let digest = cache.outputDigest(of: folder) else { return nil }
+            digests.append(digest)
+        }
+        return CacheStore.alias(parts: key.parts, inputDigests: digests)
     }
 
     /// Recomputes a step outside the run's loop (its entry could not be decoded) and
