@@ -68,7 +68,7 @@ struct PRReportCommand: ParsableCommand {
             let head = atHead.first { $0.0 == reportFolder }?.1
             let baseResults = atBase[reportFolder]
             let uncommitted = workingTree[reportFolder].map { $0 != head } ?? false
-            let check = PullRequestReport.HeadCheck(state: Self.state(status.state), reasons: status.reasons,
+            let check = PullRequestReport.HeadCheck(state: status.state, reasons: status.reasons,
                                                     uncommittedReport: uncommitted)
             sections.append(PullRequestReport.ExperimentSection(
                 name: name, base: baseResults.map(PullRequestReport.RunSummary.init),
@@ -93,16 +93,6 @@ struct PRReportCommand: ParsableCommand {
     static func committedResults(at commit: String, folder: String, root: URL) throws -> [String: ResultsFile] {
         let files = try Git.files(named: "results.json", inSubfoldersOf: folder, at: commit, path: root.path)
         return files.compactMapValues { try? ResultsFile.decode(Data($0)) }
-    }
-
-    static func state(_ state: ReportStatus.State) -> PullRequestReport.HeadCheck.State {
-        switch state {
-        case .current: return .current
-        case .olderLibrary: return .olderLibrary
-        case .stale: return .stale
-        case .noReport: return .noReport
-        case .noExperiment: return .noExperiment
-        }
     }
 
     /// The thresholds the experiment declared, as recorded in HEAD's report, less those a

@@ -14,17 +14,17 @@ extension Git {
     ///   `path`, no such commit, or an object cannot be read.
     public static func files(named name: String, inSubfoldersOf folder: String, at commit: String,
                              path: String) throws -> [String: [UInt8]] {
-        try blobsCheck(blobsInitStatus, "initialize libgit2")
+        try ensureInitialized()
         var repo: OpaquePointer?
-        try blobsCheck(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")
+        try check(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")
         defer { git_repository_free(repo) }
         var oid = git_oid()
-        try blobsCheck(git_oid_fromstr(&oid, commit), "read the commit id '\(commit)'")
+        try check(git_oid_fromstr(&oid, commit), "read the commit id '\(commit)'")
         var commitObject: OpaquePointer?
-        try blobsCheck(git_commit_lookup(&commitObject, repo, &oid), "read commit \(commit)")
+        try check(git_commit_lookup(&commitObject, repo, &oid), "read commit \(commit)")
         defer { git_commit_free(commitObject) }
         var root: OpaquePointer?
-        try blobsCheck(git_commit_tree(&root, commitObject), "read the tree of commit \(commit)")
+        try check(git_commit_tree(&root, commitObject), "read the tree of commit \(commit)")
         defer { git_tree_free(root) }
 
         let trimmed = folder.split(separator: "/").joined(separator: "/")
@@ -35,10 +35,10 @@ extension Git {
             var entry: OpaquePointer?
             let found = git_tree_entry_bypath(&entry, root, trimmed)
             if found == GIT_ENOTFOUND.rawValue { git_error_clear(); return [:] }
-            try blobsCheck(found, "find '\(trimmed)' in commit \(commit)")
+            try check(found, "find '\(trimmed)' in commit \(commit)")
             defer { git_tree_entry_free(entry) }
             guard git_tree_entry_type(entry) == GIT_OBJECT_TREE else { return [:] }
-            try blobsCheck(git_tree_lookup(&folderTree, repo, git_tree_entry_id(entry)), "read '\(trimmed)' in commit \(commit)")
+            try check(git_tree_lookup(&folderTree, repo, git_tree_entry_id(entry)), "read '\(trimmed)' in commit \(commit)")
         }
         defer { if folderTree != root { git_tree_free(folderTree) } }
 
@@ -48,11 +48,11 @@ extension Git {
                   let namePointer = git_tree_entry_name(entry) else { continue }
             let subfolder = String(cString: namePointer)
             var subtree: OpaquePointer?
-            try blobsCheck(git_tree_lookup(&subtree, repo, git_tree_entry_id(entry)), "read '\(trimmed)/\(subfolder)' in commit \(commit)")
+            try check(git_tree_lookup(&subtree, repo, git_tree_entry_id(entry)), "read '\(trimmed)/\(subfolder)' in commit \(commit)")
             defer { git_tree_free(subtree) }
             guard let file = git_tree_entry_byname(subtree, name), git_tree_entry_type(file) == GIT_OBJECT_BLOB else { continue }
             var blob: OpaquePointer?
-            try blobsCheck(git_blob_lookup(&blob, repo, git_tree_entry_id(file)), "read '\(trimmed)/\(subfolder)/\(name)' in commit \(commit)")
+            try check(git_blob_lookup(&blob, repo, git_tree_entry_id(file)), "read '\(trimmed)/\(subfolder)/\(name)' in commit \(commit)")
             defer { git_blob_free(blob) }
             let size = Int(git_blob_rawsize(blob))
             if size > 0, let bytes = git_blob_rawcontent(blob) {
@@ -62,18 +62,5 @@ extension Git {
             }
         }
         return out
-    }
-
-    /// libgit2's reference-counted initialization, once for this file's functions.
-    private static let blobsInitStatus: Int32 = git_libgit2_init()
-
-    /// Returns `status` when it is not negative; otherwise throws the thread's last libgit2 error.
-    @discardableResult
-    private static func blobsCheck(_ status: Int32, _ operation: @autoclosure () -> String) throws -> Int32 {
-        guard status < 0 else { return status }
-        var message = "error \(status)"
-        if let error = git_error_last(), let text = error.pointee.message { message = String(cString: text) }
-        git_error_clear()
-        throw ProvenanceError.git(operation: operation(), message: message)
     }
 }

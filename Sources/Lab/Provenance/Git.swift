@@ -262,7 +262,7 @@ public enum Git {
     /// global state lives as long as the process.
     private static let initStatus: Int32 = git_libgit2_init()
 
-    private static func ensureInitialized() throws {
+    static func ensureInitialized() throws {
         try check(initStatus, "initialize libgit2")
     }
 

@@ -12,19 +12,8 @@ import Reports
 /// explains every difference: a change to Lab or libtorch changes every key, and counting it
 /// as stale would mark every report stale at once.
 public struct ReportStatus: Sendable, Equatable {
-    /// The verdict for one experiment.
-    public enum State: String, Sendable, Equatable {
-        /// Every step's key matches.
-        case current
-        /// Only the library fingerprint differs (Lab or libtorch changed since the run).
-        case olderLibrary = "older library"
-        /// A step's code, config or structure changed since the run, or the report is of another config.
-        case stale
-        /// An experiment file with no report under `reports/`.
-        case noReport = "no report"
-        /// A report whose experiment file is gone (or not found).
-        case noExperiment = "no experiment file"
-    }
+    /// The verdict for one experiment (see `ReportState`).
+    public typealias State = ReportState
 
     /// What changed for one step.
     public struct StepChange: Sendable, Equatable {

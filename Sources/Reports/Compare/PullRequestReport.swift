@@ -80,19 +80,8 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
     /// Whether HEAD's committed report is what HEAD's experiment file computes: its step keys
     /// recomputed from the file against those in its `results.json` (see `lab status`).
     public struct HeadCheck: Codable, Sendable, Equatable {
-        /// The verdict.
-        public enum State: String, Codable, Sendable {
-            /// Every key matches.
-            case current
-            /// Only the library (Lab or libtorch) changed since the run.
-            case olderLibrary = "older library"
-            /// A step's code, config or structure changed since the run.
-            case stale
-            /// There is an experiment file at HEAD but no committed report.
-            case noReport = "no report"
-            /// There is a committed report at HEAD but no experiment file declares it.
-            case noExperiment = "no experiment file"
-        }
+        /// The verdict (see ``ReportState``).
+        public typealias State = ReportState
         /// The verdict.
         public var state: State
         /// Why, one line each: the changed steps with their key parts, the config.
