@@ -225,14 +225,14 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
 
     //: ## Result
     //: 91.9% of the 10,000 test questions are answered correctly (target: at least 90%):
-    //: 95.6% of the yes/no questions and 88.2% of the "what is at …?" questions, whose
-    //: ceiling is set by the frozen encoder (86.8% on single test items, through the mean of
-    //: its tokens; the attention reads them better than that mean). Accuracy is within 2.7
+    //: 95.8% of the yes/no questions and 88.0% of the "what is at …?" questions, whose
+    //: ceiling is set by the frozen encoder (87.3% on single test items, through the mean of
+    //: its tokens; the attention reads them better than that mean). Accuracy is within 2.2
     //: points across the four positions. The attention does what the prose promised: on
-    //: average 92–95% of a question's attention weight falls on the 16 tokens of the quadrant
+    //: average 93–96% of a question's attention weight falls on the 16 tokens of the quadrant
     //: it names (the diagonal above; 25% would be uniform), learned from answers alone. The
-    //: full run takes about 6 minutes on this 2-core machine (5 min 47 s measured with two
-    //: other experiments running beside it, one thread each).
+    //: full run takes 5 to 6 minutes on this 2-core machine (5 min 2 s measured, with other
+    //: work running beside it).
 }
 
 Lab.main(experiment)
