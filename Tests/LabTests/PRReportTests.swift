@@ -10,13 +10,7 @@ private final class ReportedRepo {
     static let file = "experiments/three.swift"
 
     init(experiment: String = threeSteps) throws {
-        sandbox = try Sandbox()
-        try FileManager.default.createDirectory(at: sandbox.root.appendingPathComponent("experiments"), withIntermediateDirectories: true)
-        try sandbox.write(Self.file, experiment)
-        try sandbox.commitAll("three: the experiment")
-        let first = try sandbox.lab("run", Self.file)
-        #expect(first.status == 0, "\(first.output)")
-        try sandbox.commitAll("three: report")
+        sandbox = try Sandbox.withCommittedReport(experiment, at: Self.file)
         try sandbox.shell("git", "checkout", "-q", "-b", "feature")
     }
 

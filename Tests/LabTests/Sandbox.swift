@@ -98,6 +98,21 @@ final class Sandbox {
     enum SandboxError: Error { case command(String, String) }
 }
 
+extension Sandbox {
+    /// A sandbox whose `experiments/three.swift` (`text`) is committed, run, and whose report
+    /// is committed: the starting point of `lab status` and `lab pr-report` tests.
+    static func withCommittedReport(_ text: String = threeSteps, at file: String = "experiments/three.swift") throws -> Sandbox {
+        let box = try Sandbox()
+        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("experiments"), withIntermediateDirectories: true)
+        try box.write(file, text)
+        try box.commitAll("three: the experiment")
+        let run = try box.lab("run", file)
+        #expect(run.status == 0, "\(run.output)")
+        try box.commitAll("three: report")
+        return box
+    }
+}
+
 /// A small experiment with three steps whose bodies are cheap, for cache tests.
 let threeSteps = """
 import Lab

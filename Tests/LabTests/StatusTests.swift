@@ -7,16 +7,7 @@ import Testing
     static let file = "experiments/three.swift"
 
     /// A repository whose experiment has a fresh, committed report.
-    func reported() throws -> Sandbox {
-        let box = try Sandbox()
-        try FileManager.default.createDirectory(at: box.root.appendingPathComponent("experiments"), withIntermediateDirectories: true)
-        try box.write(Self.file, threeSteps)
-        try box.commitAll("three")
-        let run = try box.lab("run", Self.file)
-        #expect(run.status == 0, "\(run.output)")
-        try box.commitAll("three: report")
-        return box
-    }
+    func reported() throws -> Sandbox { try Sandbox.withCommittedReport(at: Self.file) }
 
     @Test func aFreshReportIsCurrentAndAProseEditKeepsItSo() throws {
         let box = try reported()

@@ -37,7 +37,7 @@ public enum Reporting {
     @discardableResult
     public static func write(store: RunStore, runId: String, root: URL, publish: Bool = false) throws -> Written {
         var document = try RunDocument.build(store: store, runId: runId)
-        if let path = document.run.sourcePath { document.run.sourcePath = relative(path, to: root) }
+        if let path = document.run.sourcePath { document.run.sourcePath = relativePath(path, to: root) }
         let deviations = document.run.deviations
         guard publish || deviations.isEmpty else {
             let folder = root.appendingPathComponent(".lab/reports").appendingPathComponent(safeName(runId))
@@ -80,9 +80,7 @@ public enum Reporting {
     }
 
     /// `path` relative to `root` when it is inside it (symbolic links resolved), else `path`.
-    public static func relativePath(_ path: String, to root: URL) -> String { relative(path, to: root) }
-
-    static func relative(_ path: String, to root: URL) -> String {
+    public static func relativePath(_ path: String, to root: URL) -> String {
         let base = root.resolvingSymlinksInPath().path + "/"
         let full = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path

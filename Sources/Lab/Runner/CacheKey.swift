@@ -24,6 +24,14 @@ public struct CacheKey: Sendable, Equatable {
     }
 
     static let partNames = ["step", "source", "shared", "config", "upstream", "seed", "mode", "library"]
+
+    /// The parts as the run store, `results.json` and `BINARY keys` keep them: with
+    /// `config.fields`, the fields the key covers (`*` for all).
+    var recordedParts: [String: String] {
+        var parts = self.parts
+        parts["config.fields"] = configFields?.joined(separator: ",") ?? "*"
+        return parts
+    }
 }
 
 func sha256Hex(_ text: String) -> String { sha256Hex(Data(text.utf8)) }

@@ -276,9 +276,7 @@ final class Runner<C: ExperimentConfig> {
     }
 
     func keyPartsJSON(_ key: CacheKey) -> String {
-        var parts = key.parts
-        parts["config.fields"] = key.configFields?.joined(separator: ",") ?? "*"
-        let data = (try? JSONSerialization.data(withJSONObject: parts, options: [.sortedKeys])) ?? Data("{}".utf8)
+        let data = (try? JSONSerialization.data(withJSONObject: key.recordedParts, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
 

@@ -52,9 +52,7 @@ struct StepKeys<C: ExperimentConfig> {
         let keys = compute()
         let steps: [[String: Any]] = experiment.nodes.map { node in
             let key = keys[node.index]!
-            var parts = key.parts
-            parts["config.fields"] = key.configFields?.joined(separator: ",") ?? "*"
-            return ["name": node.name, "kind": node.kind.rawValue, "key": key.hex, "parts": parts,
+            return ["name": node.name, "kind": node.kind.rawValue, "key": key.hex, "parts": key.recordedParts,
                     "inputs": node.inputs.map { experiment.nodes[$0].name }, "line": node.line]
         }
         let object: [String: Any] = [
