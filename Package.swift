@@ -51,6 +51,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
+        // Parses experiment files for cache keys (see ARCHITECTURE.md, "What a key covers").
+        .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
     ],
     targets: [
         // The only C++ in the project: a plain-C shim over libtorch.
@@ -89,7 +91,9 @@ let package = Package(
             name: "Lab",
             dependencies: ["Torch", "Multimodal", "Reports", "CGit2", .product(name: "GRDB", package: "GRDB.swift"),
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
-                           .product(name: "Crypto", package: "swift-crypto")]
+                           .product(name: "Crypto", package: "swift-crypto"),
+                           .product(name: "SwiftSyntax", package: "swift-syntax"),
+                           .product(name: "SwiftParser", package: "swift-syntax")]
         ),
         // Renders run documents (Markdown, HTML, JSON, SVG): knows run records, not tensors.
         .target(name: "Reports", dependencies: [.product(name: "Ink", package: "Ink")]),

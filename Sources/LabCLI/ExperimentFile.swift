@@ -23,13 +23,15 @@ enum ExperimentFile {
     }
 
     /// The text `swiftc` compiles for `file`: one line that arms ``MainGuard`` (so a file that
-    /// never calls `Lab.main(experiment)` exits non-zero with a message instead of 0), then the
-    /// file itself under `#sourceLocation`, so `#filePath`, `#line` and compiler errors name
-    /// the file and its own line numbers.
+    /// never calls `Lab.main(experiment)` exits non-zero with a message instead of 0) and
+    /// embeds the file's text (base64), which the run keys and records; then the file itself
+    /// under `#sourceLocation`, so `#filePath`, `#line` and compiler errors name the file and
+    /// its own line numbers.
     static func mainSource(for file: URL, text: String) -> String {
         let literal = "\"" + file.path.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
             .replacingOccurrences(of: "\n", with: "\\n") + "\""
-        return "import Lab; Lab.MainGuard.expectMain(file: \(literal))\n"
+        let embedded = Data(text.utf8).base64EncodedString()
+        return "import Lab; Lab.MainGuard.expectMain(file: \(literal), source: \"\(embedded)\")\n"
             + "#sourceLocation(file: \(literal), line: 1)\n" + text + "\n"
     }
 }

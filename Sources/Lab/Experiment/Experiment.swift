@@ -19,6 +19,10 @@ final class Node: @unchecked Sendable {
     let name: String
     let kind: StepKind
     let inputs: [Int]
+    /// Which root seed the step's seed is drawn from.
+    let seedScope: SeedScope
+    /// The output's type as `String(reflecting:)` spells it: what its consumers' keys reach.
+    let outputType: String
     let file: String
     let line: Int
     /// Runs the step's body: (context, input values) → output value.
@@ -28,11 +32,12 @@ final class Node: @unchecked Sendable {
     /// Reads an output value back from a cache entry.
     let load: (URL, StepEnvironment) throws -> Any
 
-    init(index: Int, name: String, kind: StepKind, inputs: [Int], file: String, line: Int,
+    init(index: Int, name: String, kind: StepKind, inputs: [Int], seedScope: SeedScope, outputType: String, file: String, line: Int,
          run: @escaping (StepEnvironment, [Any]) throws -> Any,
          save: @escaping (Any, (Data, String) throws -> Void) throws -> Void,
          load: @escaping (URL, StepEnvironment) throws -> Any) {
         self.index = index; self.name = name; self.kind = kind; self.inputs = inputs
+        self.seedScope = seedScope; self.outputType = outputType
         self.file = file; self.line = line; self.run = run; self.save = save; self.load = load
     }
 }

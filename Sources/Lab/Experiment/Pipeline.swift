@@ -29,12 +29,13 @@ public final class Pipeline<C: ExperimentConfig> {
 
     init() {}
 
-    private func add<O: Codable>(_ name: String, _ kind: StepKind, _ inputs: [Int], _ file: String, _ line: Int,
+    private func add<O: Codable>(_ name: String, _ kind: StepKind, _ inputs: [Int], _ seed: SeedScope?, _ file: String, _ line: Int,
                                  _ body: @escaping (Context<C>, [Any]) throws -> O) -> Step<O> {
         precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
         let index = nodes.count
         nodes.append(Node(
-            index: index, name: name, kind: kind, inputs: inputs, file: file, line: line,
+            index: index, name: name, kind: kind, inputs: inputs, seedScope: seed ?? (kind == .data ? .fixed : .run),
+            outputType: String(reflecting: O.self), file: file, line: line,
             run: { env, values in try body(Context<C>(env), values) },
             save: { value, write in try OutputCoding.save(value as! O, step: name, write: write) },
             load: { folder, _ in try OutputCoding.load(O.self, from: folder) }))
@@ -45,58 +46,58 @@ public final class Pipeline<C: ExperimentConfig> {
 
     /// A step with no inputs.
     @discardableResult
-    public func step<O: Codable>(_ name: String, kind: StepKind = .step, file: String = #filePath, line: Int = #line,
+    public func step<O: Codable>(_ name: String, kind: StepKind = .step, seed: SeedScope? = nil, file: String = #filePath, line: Int = #line,
                                  _ body: @escaping (Context<C>) throws -> O) -> Step<O> {
-        add(name, kind, [], file, line) { ctx, _ in try body(ctx) }
+        add(name, kind, [], seed, file, line) { ctx, _ in try body(ctx) }
     }
 
     /// A step with one input.
     @discardableResult
-    public func step<A, O: Codable>(_ name: String, _ a: Step<A>, kind: StepKind = .step, file: String = #filePath,
+    public func step<A, O: Codable>(_ name: String, _ a: Step<A>, kind: StepKind = .step, seed: SeedScope? = nil, file: String = #filePath,
                                     line: Int = #line, _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
-        add(name, kind, [a.index], file, line) { ctx, v in try body(ctx, v[0] as! A) }
+        add(name, kind, [a.index], seed, file, line) { ctx, v in try body(ctx, v[0] as! A) }
     }
 
     /// A step with two inputs.
     @discardableResult
-    public func step<A, B, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, kind: StepKind = .step,
+    public func step<A, B, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, kind: StepKind = .step, seed: SeedScope? = nil,
                                        file: String = #filePath, line: Int = #line,
                                        _ body: @escaping (Context<C>, A, B) throws -> O) -> Step<O> {
-        add(name, kind, [a.index, b.index], file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B) }
+        add(name, kind, [a.index, b.index], seed, file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B) }
     }
 
     /// A step with three inputs.
     @discardableResult
-    public func step<A, B, D, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, _ d: Step<D>, kind: StepKind = .step,
+    public func step<A, B, D, O: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>, _ d: Step<D>, kind: StepKind = .step, seed: SeedScope? = nil,
                                           file: String = #filePath, line: Int = #line,
                                           _ body: @escaping (Context<C>, A, B, D) throws -> O) -> Step<O> {
-        add(name, kind, [a.index, b.index, d.index], file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B, v[2] as! D) }
+        add(name, kind, [a.index, b.index, d.index], seed, file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B, v[2] as! D) }
     }
 
     /// A step over any number of inputs of one type, in the order given: what gathers a
     /// sweep (steps declared in a loop) into one table or chart. Each input is still its own
     /// cache entry; changing one re-runs it and this step, not its siblings.
     @discardableResult
-    public func step<A, O: Codable>(_ name: String, _ inputs: [Step<A>], kind: StepKind = .step,
+    public func step<A, O: Codable>(_ name: String, _ inputs: [Step<A>], kind: StepKind = .step, seed: SeedScope? = nil,
                                     file: String = #filePath, line: Int = #line,
                                     _ body: @escaping (Context<C>, [A]) throws -> O) -> Step<O> {
-        add(name, kind, inputs.map(\.index), file, line) { ctx, v in try body(ctx, v.map { $0 as! A }) }
+        add(name, kind, inputs.map(\.index), seed, file, line) { ctx, v in try body(ctx, v.map { $0 as! A }) }
     }
 
     // MARK: named kinds
 
     /// A data step: loads or makes a dataset.
     @discardableResult
-    public func data<O: Codable>(_ name: String, file: String = #filePath, line: Int = #line,
+    public func data<O: Codable>(_ name: String, seed: SeedScope = .fixed, file: String = #filePath, line: Int = #line,
                                  _ body: @escaping (Context<C>) throws -> O) -> Step<O> {
-        step(name, kind: .data, file: file, line: line, body)
+        step(name, kind: .data, seed: seed, file: file, line: line, body)
     }
 
     /// A data step derived from another step's output.
     @discardableResult
-    public func data<A, O: Codable>(_ name: String, _ a: Step<A>, file: String = #filePath, line: Int = #line,
-                                    _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
-        step(name, a, kind: .data, file: file, line: line, body)
+    public func data<A, O: Codable>(_ name: String, _ a: Step<A>, seed: SeedScope = .fixed, file: String = #filePath,
+                                    line: Int = #line, _ body: @escaping (Context<C>, A) throws -> O) -> Step<O> {
+        step(name, a, kind: .data, seed: seed, file: file, line: line, body)
     }
 
     /// An evaluation step over one input.
@@ -140,9 +141,9 @@ public final class Pipeline<C: ExperimentConfig> {
     /// Inside `body`, `ctx.epochs(_:checkpointing:)` checkpoints and resumes after a crash.
     @discardableResult
     public func train<A, M: Module, R: Codable>(_ name: String, _ a: Step<A>, model: @escaping (Context<C>) throws -> M,
-                                                 file: String = #filePath, line: Int = #line,
+                                                 seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
                                                  _ body: @escaping (Context<C>, M, A) throws -> R) -> Step<Trained<M, R>> {
-        addTraining(name, [a.index], model, file, line) { ctx, network, values in try body(ctx, network, values[0] as! A) }
+        addTraining(name, [a.index], model, seed, file, line) { ctx, network, values in try body(ctx, network, values[0] as! A) }
     }
 
     /// A training step with two inputs: data and, say, a pretrained model whose weights the
@@ -150,20 +151,21 @@ public final class Pipeline<C: ExperimentConfig> {
     @discardableResult
     public func train<A, B, M: Module, R: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>,
                                                     model: @escaping (Context<C>) throws -> M,
-                                                    file: String = #filePath, line: Int = #line,
+                                                    seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
                                                     _ body: @escaping (Context<C>, M, A, B) throws -> R) -> Step<Trained<M, R>> {
-        addTraining(name, [a.index, b.index], model, file, line) { ctx, network, values in
+        addTraining(name, [a.index, b.index], model, seed, file, line) { ctx, network, values in
             try body(ctx, network, values[0] as! A, values[1] as! B)
         }
     }
 
     private func addTraining<M: Module, R: Codable>(_ name: String, _ inputs: [Int], _ model: @escaping (Context<C>) throws -> M,
-                                                    _ file: String, _ line: Int,
+                                                    _ seed: SeedScope, _ file: String, _ line: Int,
                                                     _ body: @escaping (Context<C>, M, [Any]) throws -> R) -> Step<Trained<M, R>> {
         precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
         let index = nodes.count
         nodes.append(Node(
-            index: index, name: name, kind: .train, inputs: inputs, file: file, line: line,
+            index: index, name: name, kind: .train, inputs: inputs, seedScope: seed,
+            outputType: String(reflecting: Trained<M, R>.self), file: file, line: line,
             run: { env, values in
                 let ctx = Context<C>(env)
                 let network = try model(ctx)

@@ -19,7 +19,7 @@ public struct ReportStatus: Sendable, Equatable {
     public struct StepChange: Sendable, Equatable {
         /// The step's name.
         public var name: String
-        /// The changed key parts (`source`, `shared`, `config`, `upstream`, `library` …);
+        /// The changed key parts (`source`, `config`, `upstream`, `seed`, `library` …);
         /// `["added"]` for a step the report lacks, `["removed"]` for one the code no longer has.
         public var parts: [String]
         /// For an `upstream` change: the input steps whose keys changed (for a change not
@@ -27,6 +27,9 @@ public struct ReportStatus: Sendable, Equatable {
         public var inputs: [String]
         /// True when the library alone explains the change (directly, or through inputs that changed only so).
         public var libraryOnly: Bool
+        /// For a `source` change: the pieces of the source whose digests differ (`(step)` for
+        /// the step's own declaration, else the names of the declarations it reaches).
+        public var sourcePieces: [String] = []
     }
 
     /// The experiment's name.
@@ -72,7 +75,8 @@ public struct ReportStatus: Sendable, Equatable {
                 continue
             }
             guard old.key != step.key else { continue }
-            let parts = Set(old.parts.keys).union(step.parts.keys).filter { old.parts[$0] != step.parts[$0] }.sorted()
+            // `config.fields`, `source.pieces` and `source.coarse` describe parts; they are not parts.
+            let parts = Set(old.parts.keys).union(step.parts.keys).filter { !$0.contains(".") && old.parts[$0] != step.parts[$0] }.sorted()
             let changedInputs = step.inputs.filter { libraryOnly[$0] != nil }
             // What changed other than the library: the parts, and the inputs that changed for another reason.
             let ownInputs = changedInputs.filter { libraryOnly[$0] == false }
@@ -80,9 +84,13 @@ public struct ReportStatus: Sendable, Equatable {
             let onlyLibrary = ownParts.isEmpty
             libraryOnly[step.name] = onlyLibrary
             status.libraryChanged = status.libraryChanged || parts.contains("library")
-            status.changes.append(StepChange(name: step.name, parts: onlyLibrary ? parts : ownParts,
-                                             inputs: (onlyLibrary ? changedInputs : ownInputs).filter { _ in parts.contains("upstream") },
-                                             libraryOnly: onlyLibrary))
+            var change = StepChange(name: step.name, parts: onlyLibrary ? parts : ownParts,
+                                    inputs: (onlyLibrary ? changedInputs : ownInputs).filter { _ in parts.contains("upstream") },
+                                    libraryOnly: onlyLibrary)
+            if parts.contains("source") {
+                change.sourcePieces = Self.changedPieces(old.parts["source.pieces"], step.parts["source.pieces"])
+            }
+            status.changes.append(change)
         }
         let current = Set(computed.steps.map(\.name))
         for step in committed.steps where !current.contains(step.name) {
@@ -98,6 +106,18 @@ public struct ReportStatus: Sendable, Equatable {
             status.state = .olderLibrary
         }
         return status
+    }
+
+    /// The labels of `source.pieces` entries (`label=digest, …`) that differ between two records.
+    static func changedPieces(_ old: String?, _ new: String?) -> [String] {
+        func pieces(_ text: String?) -> [String: String] {
+            Dictionary((text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.compactMap { piece in
+                piece.lastIndex(of: "=").map { (String(piece[..<$0]), String(piece[piece.index(after: $0)...])) }
+            }, uniquingKeysWith: { a, _ in a })
+        }
+        let before = pieces(old), now = pieces(new)
+        guard !before.isEmpty, !now.isEmpty else { return [] }
+        return Set(before.keys).union(now.keys).filter { before[$0] != now[$0] }.sorted()
     }
 
     /// One line per reason: the changed steps with their parts, the config, the notes.
@@ -131,7 +151,8 @@ extension ReportStatus.StepChange: CustomStringConvertible {
         let named = parts.map { part -> String in
             switch part {
             case "upstream": return inputs.isEmpty ? "upstream" : "upstream: " + inputs.joined(separator: ", ")
-            case "shared": return "shared code"
+            case "source": return sourcePieces.isEmpty ? "source" : "source: " + sourcePieces.joined(separator: ", ")
+            case "scheme": return "key scheme"
             case "added": return "new step"
             case "removed": return "step removed"
             default: return part

@@ -4,32 +4,55 @@ import Foundation
 /// A step's cache key: SHA-256 over an explicit list of parts, each hashed on its own so
 /// that `--explain` can say which part changed.
 ///
-/// Counted: the step's kind and name; its source text, normalized (comments, prose and
-/// layout do not count); the file's shared code outside every step and outside the config
-/// type (helpers a step may call); the config fields the step reads (all of them when its
-/// reads cannot be tracked); the keys of its upstream steps; its seed; `--smoke`; the device;
-/// the library fingerprint (Lab's own sources and the libtorch version).
+/// Counted: the key scheme's version; the step's kind and name; its source, which is the
+/// normalized tokens of the step's declaration and of exactly the declarations it reaches
+/// (see `StepAnalysis`); the config fields read along that code (all of them when the reads
+/// cannot be tracked); the keys of its upstream steps; its seed (from the run's root seed, or
+/// from 0 for a ``SeedScope/fixed`` step); `--smoke`; the device; the library fingerprint
+/// (Lab's own sources and the libtorch version).
 ///
-/// Not counted: prose and comments, other steps' code, step order, the run id, time, the
-/// machine, and config fields the step does not read.
+/// Not counted: prose, comments and layout, code the step does not reach, declaration and
+/// step order, the experiment's name and file, the run id, time, the machine, and config
+/// fields the step does not read. So the same step over the same inputs in two experiment
+/// files has one key, and one cache entry.
 public struct CacheKey: Sendable, Equatable {
     /// Part name → hex SHA-256 of the part.
     public let parts: [String: String]
     /// The config fields the key covers (nil: all of them, reads not tracked).
     public let configFields: [String]?
+    /// What the `source` part covers, as `label=digest` (`(step)` for the step's own
+    /// declaration, then the declarations it reaches by name), for `--explain`.
+    public let sourcePieces: [String]
+    /// Why the `source` part covers every declaration of the file, or nil.
+    public let coarse: String?
+
+    /// A key of `parts`; `configFields`, `sourcePieces` and `coarse` describe it and are not hashed.
+    public init(parts: [String: String], configFields: [String]?, sourcePieces: [String] = [], coarse: String? = nil) {
+        self.parts = parts
+        self.configFields = configFields
+        self.sourcePieces = sourcePieces
+        self.coarse = coarse
+    }
 
     /// The key: SHA-256 of the parts in name order.
     public var hex: String {
         sha256Hex(parts.keys.sorted().map { "\($0)=\(parts[$0]!)" }.joined(separator: "\n"))
     }
 
-    static let partNames = ["step", "source", "shared", "config", "upstream", "seed", "mode", "library"]
+    static let partNames = ["scheme", "step", "source", "config", "upstream", "seed", "mode", "library"]
+
+    /// The version of how keys are made; a new one re-keys every step. 2: sources are the
+    /// declarations a step reaches (swift-syntax), not the whole file; seed scopes.
+    static let scheme = 2
 
     /// The parts as the run store, `results.json` and `BINARY keys` keep them: with
-    /// `config.fields`, the fields the key covers (`*` for all).
+    /// `config.fields`, the fields the key covers (`*` for all), `source.pieces`, what the
+    /// source part covers, and `source.coarse` when it covers the whole file.
     var recordedParts: [String: String] {
         var parts = self.parts
         parts["config.fields"] = configFields?.joined(separator: ",") ?? "*"
+        parts["source.pieces"] = sourcePieces.joined(separator: ", ")
+        if let coarse { parts["source.coarse"] = coarse }
         return parts
     }
 }

@@ -16,11 +16,15 @@ public enum MainGuard {
 
     nonisolated(unsafe) private static var entered = false
     nonisolated(unsafe) private static var file = ""
+    nonisolated(unsafe) private static var source: String?
 
-    /// Arms the check for the experiment file at `file`. Called by the line `lab` puts
-    /// before the file's own code; not meant to be called by hand.
-    public static func expectMain(file: String) {
+    /// Arms the check for the experiment file at `file`, and keeps `source`, the file's text
+    /// as compiled (base64), so that a run keys and records exactly what it was compiled from
+    /// even if the file changes on disk meanwhile. Called by the line `lab` puts before the
+    /// file's own code; not meant to be called by hand.
+    public static func expectMain(file: String, source: String? = nil) {
         Self.file = file
+        Self.source = source.flatMap { Data(base64Encoded: $0) }.map { String(decoding: $0, as: UTF8.self) }
         atexit {
             guard !MainGuard.entered else { return }
             fflush(nil)   // what the file printed comes first (`_exit` flushes nothing)
@@ -28,6 +32,12 @@ public enum MainGuard {
             FileHandle.standardError.write(Data("error: \(LabError.noExperimentRan(file: name))\n".utf8))
             _exit(MainGuard.exitStatus)
         }
+    }
+
+    /// The compiled text of the experiment file at `path`, when `lab` embedded it.
+    static func compiledSource(of path: String) -> String? {
+        guard let source, (path as NSString).standardizingPath == (file as NSString).standardizingPath else { return nil }
+        return source
     }
 
     /// Marks ``main(_:)`` as entered.

@@ -52,8 +52,8 @@ extension Runner {
                             return before.first(where: { $0.name == name })?.key != keys[input]!.hex
                         }.map { experiment.nodes[$0].name }
                         return "upstream (\(inputs.joined(separator: ", ")))"
-                    case "source": return "source of this step"
-                    case "shared": return "shared code outside the steps"
+                    case "source": return describeSource(old: old, key: key)
+                    case "scheme": return "key scheme (a newer Lab makes keys differently)"
                     case "library": return "library (Lab or libtorch changed)"
                     case "mode": return "mode (--smoke)"
                     case "seed": return "seed"
@@ -87,6 +87,19 @@ extension Runner {
             if (changed.count, fields) < bestScore { best = (run, step, changed); bestScore = (changed.count, fields) }
         }
         return best
+    }
+
+    /// `source (…)`: the pieces of the step's source whose digests differ from the earlier
+    /// record's (`(step)` for its own declaration, else the declarations' names), and a note
+    /// when either key covered the whole file.
+    func describeSource(old: StepRecord, key: CacheKey) -> String {
+        let parts = (try? JSONSerialization.jsonObject(with: Data(old.keyParts.utf8)) as? [String: String]) ?? [:]
+        var changed = ReportStatus.changedPieces(parts["source.pieces"], key.sourcePieces.joined(separator: ", "))
+        if let own = changed.firstIndex(of: "(step)") { changed.remove(at: own); changed.insert("this step's own code", at: 0) }
+        var text = parts["source.pieces"] == nil ? "source (recorded before keys named declarations)"
+            : changed.isEmpty ? "source" : "source (\(changed.joined(separator: ", ")))"
+        if let coarse = key.coarse { text += " [whole file: \(coarse)]" }
+        return text
     }
 
     /// The config fields this step's key covers whose values differ between two configs.

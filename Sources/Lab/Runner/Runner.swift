@@ -16,7 +16,7 @@ public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
         if options.keysOnly {
             // `BINARY keys`: every step's key as JSON, for `lab status`; nothing runs and nothing is written.
             let config = try experiment.config.overriding(options.assignments)
-            let keys = StepKeys(experiment: experiment, config: config, source: try SourceFile(path: experiment.file),
+            let keys = StepKeys(experiment: experiment, config: config, source: try SourceFile.compiled(path: experiment.file),
                                 fingerprint: environment["LAB_FINGERPRINT"] ?? Runner<C>.unknownFingerprint,
                                 seed: options.seed, smoke: options.smoke)
             print(keys.json())
@@ -52,7 +52,7 @@ final class Runner<C: ExperimentConfig> {
         self.experiment = experiment
         self.options = options
         self.config = try experiment.config.overriding(options.assignments)   // bad --set: fails before anything runs
-        self.source = try SourceFile(path: experiment.file)
+        self.source = try SourceFile.compiled(path: experiment.file)
         self.fingerprint = fingerprint ?? Self.unknownFingerprint
         labFolder = URL(fileURLWithPath: options.root).appendingPathComponent(".lab")
         try FileManager.default.createDirectory(at: labFolder, withIntermediateDirectories: true)
@@ -197,7 +197,7 @@ final class Runner<C: ExperimentConfig> {
     }
 
     func environment(for node: Node, recorder: StepRecorder?, checkpoints: CheckpointStore? = nil) -> StepEnvironment {
-        StepEnvironment(config: config, seed: stepSeed(root: options.seed, step: node.name), smoke: options.smoke,
+        StepEnvironment(config: config, seed: stepSeed(root: node.seedScope.root(options.seed), step: node.name), smoke: options.smoke,
                         device: .cpu, step: node.name,
                         recorder: recorder ?? StepRecorder(artifactFolder: FileManager.default.temporaryDirectory, onLog: { _, _, _ in }),
                         checkpoints: checkpoints)

@@ -14,32 +14,30 @@ struct StepKeys<C: ExperimentConfig> {
 
     /// The key of each step, by the step's index in the experiment.
     func compute() -> [Int: CacheKey] {
-        let ranges = experiment.nodes.map { source.statementRange(startingAt: $0.line) }
-        let sharedCode = source.sharedCode(excluding: ranges, configType: String(describing: C.self))
-        let shared = sha256Hex(sharedCode)
         let fieldNames = Set(config.fields.map(\.name))
-        // Fields read outside every step (in a helper a step calls, say) may be read by any
-        // step: every step's key covers them, or covers all fields when those reads cannot be tracked.
-        let sharedReads = SourceFile.configReads(in: sharedCode, fields: fieldNames)
+        let analysis = StepAnalysis(text: source.lines.joined(separator: "\n"), configType: String(describing: C.self),
+                                    fields: fieldNames)
         let configObject = (try? config.jsonObject()) ?? [:]
         var result: [Int: CacheKey] = [:]
         for node in experiment.nodes {
-            let normalized = SourceFile.normalize(source.text(ranges[node.index]))
-            let reads = SourceFile.configReads(in: normalized, fields: fieldNames).flatMap { own in sharedReads.map { own.union($0) } }
+            let dependencies = analysis.dependencies(line: node.line, inputTypes: node.inputs.map { experiment.nodes[$0].outputType })
+            let reads = dependencies.configReads
             let covered = (reads.map { Array($0) } ?? Array(fieldNames)).sorted()
             let configText = covered.map { "\($0)=\(ConfigParsing.json(configObject[$0] ?? NSNull()))" }.joined(separator: "\n")
             let upstream = node.inputs.map { "\(experiment.nodes[$0].name)=\(result[$0]!.hex)" }.joined(separator: "\n")
             let parts: [String: String] = [
+                "scheme": sha256Hex("lab cache keys \(CacheKey.scheme)"),
                 "step": sha256Hex("\(node.kind.rawValue) \(node.name)"),
-                "source": sha256Hex(normalized),
-                "shared": shared,
+                "source": sha256Hex(dependencies.text),
                 "config": sha256Hex(configText),
                 "upstream": sha256Hex(upstream),
-                "seed": sha256Hex(String(stepSeed(root: seed, step: node.name))),
+                "seed": sha256Hex(String(stepSeed(root: node.seedScope.root(seed), step: node.name))),
                 "mode": sha256Hex("smoke=\(smoke) device=cpu"),
                 "library": sha256Hex(fingerprint),
             ]
-            result[node.index] = CacheKey(parts: parts, configFields: reads == nil ? nil : covered)
+            result[node.index] = CacheKey(parts: parts, configFields: reads == nil ? nil : covered,
+                                          sourcePieces: dependencies.pieces.map { "\($0.label)=\($0.digest)" },
+                                          coarse: dependencies.coarse)
         }
         return result
     }

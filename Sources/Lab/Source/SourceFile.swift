@@ -19,6 +19,13 @@ public struct SourceFile: Sendable {
         self.init(path: path, text: text)
     }
 
+    /// The experiment file at `path` as its binary was compiled from (embedded by `lab`), or
+    /// as it is on disk for a binary built without it.
+    static func compiled(path: String) throws -> SourceFile {
+        if let text = MainGuard.compiledSource(of: path) { return SourceFile(path: path, text: text) }
+        return try SourceFile(path: path)
+    }
+
     public init(path: String, text: String) {
         self.path = path
         self.lines = text.components(separatedBy: "\n")
