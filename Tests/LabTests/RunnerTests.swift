@@ -83,7 +83,7 @@ import Testing
         try box.edit("three.swift", replacing: "ctx.metric(\"loss\", fit.loss)", with: "ctx.metric(\"loss\", fit.loss * 2)")
         let again = try box.lab("run", "three.swift", "--explain")
         #expect(again.ran == ["report"] && again.cached == ["data", "fit"], "\(again.output)")
-        #expect(again.output.contains("report  miss  changed against the cached entry of run \(try firstRun(box)): source of this step"), "\(again.output)")
+        #expect(again.output.contains("report  miss  changed against the cached entry of run \(try firstRun(box)): source (this step's own code)"), "\(again.output)")
     }
 
     @Test func changingAConfigFieldRerunsItsReadersAndWhatFollows() throws {

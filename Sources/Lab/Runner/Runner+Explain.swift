@@ -34,6 +34,9 @@ extension Runner {
             if hit {
                 if let maker = earlier.first(where: { $0.1.key == key.hex && !$0.1.cacheHit }) ?? earlier.first(where: { $0.1.key == key.hex }) {
                     line += "  (entry from run \(maker.0.id))"
+                } else if let maker = try? store.runsComputing(key: key.hex).first, let run = try? store.run(id: maker) {
+                    // The same computation in another experiment file: one key, one entry.
+                    line += "  (entry from run \(run.id) of \(run.experiment))"
                 } else {
                     line += "  (entry made by a run no longer in the store)"
                 }
@@ -44,7 +47,7 @@ extension Runner {
                     switch part {
                     case "config":
                         let fields = differingFields(node: node, key: key, previous: configs[run.id] ?? [:], current: currentConfig)
-                        return fields.isEmpty ? "config (the fields it reads)" : "config (\(fields.joined(separator: ", ")))"
+                        return fields.isEmpty ? "config (the set of fields it reads)" : "config (\(fields.joined(separator: ", ")))"
                     case "upstream":
                         let before = stepsByRun[run.id] ?? []
                         let inputs = node.inputs.filter { input in
@@ -96,6 +99,9 @@ extension Runner {
         let parts = (try? JSONSerialization.jsonObject(with: Data(old.keyParts.utf8)) as? [String: String]) ?? [:]
         var changed = ReportStatus.changedPieces(parts["source.pieces"], key.sourcePieces.joined(separator: ", "))
         if let own = changed.firstIndex(of: "(step)") { changed.remove(at: own); changed.insert("this step's own code", at: 0) }
+        if let coarse = key.coarse, parts["source.coarse"] == nil {
+            return "source (now keyed on the whole file: \(coarse))"
+        }
         var text = parts["source.pieces"] == nil ? "source (recorded before keys named declarations)"
             : changed.isEmpty ? "source" : "source (\(changed.joined(separator: ", ")))"
         if let coarse = key.coarse { text += " [whole file: \(coarse)]" }

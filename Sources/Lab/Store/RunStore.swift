@@ -236,6 +236,18 @@ public final class RunStore: @unchecked Sendable {
         }
     }
 
+    /// The runs, of any experiment, that computed an entry of `key` (not taking it from the
+    /// cache), newest first: who made an entry another experiment now shares.
+    ///
+    /// - Parameter key: A step's cache key (hex).
+    /// - Throws: A database error when the store cannot be read.
+    public func runsComputing(key: String) throws -> [String] {
+        try pool.read { db in
+            try String.fetchAll(db, sql: "SELECT run_id FROM steps WHERE key = ? AND cache_hit = 0 ORDER BY rowid DESC",
+                                arguments: [key])
+        }
+    }
+
     /// Sets a named scalar result of a step, replacing any earlier value.
     ///
     /// - Parameters:
