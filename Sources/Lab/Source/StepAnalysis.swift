@@ -14,7 +14,7 @@ internal import SwiftSyntax
 /// Names are matched as tokens, not resolved by the type checker, so the closure may hold
 /// more than the step needs (a local variable named like a helper pulls the helper in),
 /// never less, as long as code is reached by name.
-struct StepAnalysis: Sendable {
+package struct StepAnalysis: Sendable {
     /// One declaration of the file (top level, or local to the experiment's closure).
     struct Declaration: Sendable {
         /// The names it declares (a type and its extensions share the type's name; an
@@ -54,9 +54,9 @@ struct StepAnalysis: Sendable {
     }
 
     /// A step call found in the experiment's closure.
-    struct StepCall: Sendable {
+    package struct StepCall: Sendable {
         /// Lines the call spans (1-based).
-        var lines: ClosedRange<Int>
+        package var lines: ClosedRange<Int>
         /// The call's tokens, preceded by the headers of the loops and conditions around it.
         var text: String
         var references: Set<String>
@@ -64,25 +64,25 @@ struct StepAnalysis: Sendable {
     }
 
     /// What one step's key covers.
-    struct Dependencies: Sendable, Equatable {
+    package struct Dependencies: Sendable, Equatable {
         /// (label, SHA-256 prefix) of each piece the closure holds, sorted: `(step)` for the
         /// step's own call and the headers around it, then declarations by name.
-        var pieces: [(label: String, digest: String)]
+        package var pieces: [(label: String, digest: String)]
         /// The config fields read along the closure; nil when they cannot be tracked.
-        var configReads: Set<String>?
+        package var configReads: Set<String>?
         /// Why the key fell back to every declaration of the file, or nil.
-        var coarse: String?
+        package var coarse: String?
         /// The normalized text the `source` part hashes.
-        var text: String
+        package var text: String
 
-        static func == (a: Dependencies, b: Dependencies) -> Bool {
+        package static func == (a: Dependencies, b: Dependencies) -> Bool {
             a.text == b.text && a.configReads == b.configReads && a.coarse == b.coarse
         }
     }
 
     private(set) var declarations: [Declaration] = []
     private(set) var locals: [Declaration] = []
-    private(set) var calls: [StepCall] = []
+    package private(set) var calls: [StepCall] = []
     /// Top-level and experiment-closure statements that are neither declarations, steps nor
     /// metadata (`lab.regression`): every step's key holds them.
     private(set) var statements: [String] = []
@@ -98,7 +98,7 @@ struct StepAnalysis: Sendable {
 
     /// Parses `text`, the experiment file; `configType` is the config's type name and
     /// `fields` its stored fields.
-    init(text: String, configType: String, fields: Set<String>) {
+    package init(text: String, configType: String, fields: Set<String>) {
         configTypeName = configType
         let tree = Parser.parse(source: text)
         let converter = SourceLocationConverter(fileName: "experiment.swift", tree: tree)
@@ -135,7 +135,7 @@ struct StepAnalysis: Sendable {
 
     /// The dependencies of the step declared at `line` (the step's `#line`), whose inputs'
     /// output types are named `inputTypes` (as `String(reflecting:)` spells them).
-    func dependencies(line: Int, inputTypes: [String]) -> Dependencies {
+    package func dependencies(line: Int, inputTypes: [String]) -> Dependencies {
         if let failure { return coarse(reason: failure) }
         guard let call = calls.filter({ $0.lines.contains(line) }).min(by: { $0.lines.count < $1.lines.count }) else {
             return coarse(reason: "the step declared at line \(line) was not found in the parsed file")
