@@ -390,8 +390,10 @@ let experiment = Experiment("contrastive-negatives", config: Config()) { lab in
     //: Fashion-MNIST with templated, synonym-varied captions, as in `clip-fashion`, but only the
     //: first `trainImages` training images, to keep eight training runs within minutes. Test:
     //: all 10,000 test images with their own captions. The step's seed also fixes every run's
-    //: initial weights and epoch order.
-    let data = lab.data("fashion") { ctx in
+    //: initial weights and epoch order, so it is drawn from the run's root seed (`seed: .run`,
+    //: where data steps are otherwise the same for every seed): `--seed 1` is another
+    //: experiment throughout, with new captions, weights and order.
+    let data = lab.data("fashion", seed: .run) { ctx in
         let train = try FashionMNIST.load(.train, limit: ctx.smoke ? 512 : ctx.config.trainImages)
         let test = try FashionMNIST.load(.test, limit: ctx.smoke ? 256 : nil)
         let trainLabels = train.labels.asArray(Int.self)
