@@ -93,7 +93,8 @@ let package = Package(
                            .product(name: "GRDBSQLite", package: "GRDB.swift"),
                            .product(name: "Crypto", package: "swift-crypto"),
                            .product(name: "SwiftSyntax", package: "swift-syntax"),
-                           .product(name: "SwiftParser", package: "swift-syntax")]
+                           .product(name: "SwiftParser", package: "swift-syntax"),
+                           .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         // Renders run documents (Markdown, HTML, JSON, SVG): knows run records, not tensors.
         .target(name: "Reports", dependencies: [.product(name: "Ink", package: "Ink")]),

@@ -10,7 +10,8 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     /// A `--set` value that parses as NaN or an infinity.
     case nonFiniteConfigValue(key: String, value: String, type: String)
     case duplicateStep(String)
-    case unknownArgument(String)
+    /// The experiment binary's arguments did not parse (ArgumentParser's message).
+    case badArguments(String)
     case stepFailed(step: String, message: String, location: String)
     case nonFinite(step: String, name: String, value: Double, iteration: Int)
     case outputNotCacheable(step: String, reason: String)
@@ -37,8 +38,8 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
                 + "Configs are recorded as JSON, which has no NaN or infinity: give a finite number, e.g. 1e300"
         case .duplicateStep(let name):
             return "two steps are named '\(name)'; step names must be unique within an experiment"
-        case .unknownArgument(let arg):
-            return "unknown argument '\(arg)'. Usage: run [--set key=value]… [--smoke] [--explain] [--no-cache] [--seed N]"
+        case .badArguments(let message):
+            return "\(message). Usage: run [--set key=value]… [--smoke] [--explain] [--dry-run] [--no-cache] [--seed N], or keys with the same options"
         case .stepFailed(let step, let message, let location):
             return "step '\(step)' failed at \(location): \(message)"
         case .nonFinite(let step, let name, let value, let iteration):

@@ -10,33 +10,17 @@ struct RunCommand: ParsableCommand {
     @Argument(help: "The experiment file, e.g. experiments/clip-fashion.swift.")
     var file: String
 
-    @Option(name: .customLong("set"), help: "Override a config field: --set key=value (repeatable).")
-    var assignments: [String] = []
-
-    @Flag(help: "Tiny data: check the whole experiment in seconds.")
-    var smoke = false
-
-    @Flag(help: "Print, for every step, hit or miss; for a miss, which parts of its key differ from the newest cached entry of that step, and for a hit, the run that computed the entry.")
-    var explain = false
-
-    @Flag(name: .customLong("dry-run"), help: "Print what --explain prints, then stop: no step runs, nothing is recorded.")
-    var dryRun = false
-
-    @Flag(name: .customLong("no-cache"), help: "Run every step, ignoring cached outputs.")
-    var noCache = false
-
-    @Option(help: "The root seed (each step's seed derives from it and the step's name).")
-    var seed: UInt64 = 0
+    @OptionGroup var options: RunArguments
 
     @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval); the comparison is also written to seeds.md and seeds.html beside the first run's report (reports/<experiment>/ when that run is published).")
     var seeds: Int = 1
 
     func validate() throws {
         if seeds < 1 { throw ValidationError("--seeds takes a positive count, got \(seeds)") }
-        if dryRun && seeds > 1 { throw ValidationError("--dry-run shows one run's lookups; give it without --seeds") }
+        if options.dryRun && seeds > 1 { throw ValidationError("--dry-run shows one run's lookups; give it without --seeds") }
         // The runs take seeds seed … seed+seeds-1: all must fit in a UInt64, checked before the first run.
-        if UInt64(seeds - 1) > UInt64.max - seed {
-            throw ValidationError("--seed \(seed) with --seeds \(seeds) needs seeds up to \(seed) + \(seeds - 1), past the largest seed "
+        if UInt64(seeds - 1) > UInt64.max - options.seed {
+            throw ValidationError("--seed \(options.seed) with --seeds \(seeds) needs seeds up to \(options.seed) + \(seeds - 1), past the largest seed "
                                   + "\(UInt64.max); give --seed \(UInt64.max - UInt64(seeds - 1)) or less")
         }
         try ExperimentFile.validate(URL(fileURLWithPath: file))
@@ -47,19 +31,13 @@ struct RunCommand: ParsableCommand {
         setenv("LAB_ROOT", ProjectRoot.find(experimentFile: file), 1)
         let compiler = try ExperimentCompiler()
         let binary = try compiler.binary(for: URL(fileURLWithPath: file))
-        var arguments = ["run"]
-        for a in assignments { arguments += ["--set", a] }
-        if smoke { arguments.append("--smoke") }
-        if explain { arguments.append("--explain") }
-        if dryRun { arguments.append("--dry-run") }
-        if noCache { arguments.append("--no-cache") }
         setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
         setenv("LAB_ROOT", projectRoot().path, 1)
         if seeds > 1 {
-            try runSeeds(binary: binary, arguments: arguments)
+            try runSeeds(binary: binary)
             return
         }
-        arguments += ["--seed", String(seed)]
+        let arguments = ["run"] + options.argv
         fflush(nil)
         // Replace this process: signals (Ctrl-C) and the exit status are the experiment's own.
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary.path] + arguments).map { strdup($0) } + [nil]
@@ -68,13 +46,15 @@ struct RunCommand: ParsableCommand {
     }
 
     /// Runs the experiment once per seed, in sequence, then prints their comparison.
-    func runSeeds(binary: URL, arguments: [String]) throws {
+    func runSeeds(binary: URL) throws {
         var ids: [String] = []
         var failures = 0
         for offset in 0..<seeds {
             let process = Process()
             process.executableURL = binary
-            process.arguments = arguments + ["--seed", String(seed + UInt64(offset))]
+            var seeded = options
+            seeded.seed = options.seed + UInt64(offset)
+            process.arguments = ["run"] + seeded.argv
             let pipe = Pipe()
             process.standardOutput = pipe
             try process.run()

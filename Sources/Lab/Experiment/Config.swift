@@ -27,11 +27,19 @@ extension ExperimentConfig {
         }
     }
 
-    /// The config as a JSON object (keys sorted), as recorded with each run.
+    /// The config as a JSON object with its fields in declaration order, as recorded with
+    /// each run (the run store's `params` table and the report list them in that order).
+    /// Values are JSONEncoder's text; a field the coder adds beyond the stored properties
+    /// (a custom `encode(to:)`) follows them, in name order.
     public func jsonText() throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(self), as: UTF8.self)
+        let sorted = String(decoding: try encoder.encode(self), as: UTF8.self)
+        guard let encoded = JSONFields.topLevel(of: sorted) else { return sorted }
+        let values = Dictionary(encoded.map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+        let declared = Mirror(reflecting: self).children.compactMap(\.label).filter { values[$0] != nil }
+        let keys = declared + encoded.map(\.key).filter { !declared.contains($0) }
+        return "{" + keys.map { "\(ConfigParsing.json($0)):\(values[$0]!)" }.joined(separator: ",") + "}"
     }
 
     func jsonObject() throws -> [String: Any] {

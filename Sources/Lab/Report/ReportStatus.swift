@@ -151,7 +151,11 @@ extension ReportStatus.StepChange: CustomStringConvertible {
         let named = parts.map { part -> String in
             switch part {
             case "upstream": return inputs.isEmpty ? "upstream" : "upstream: " + inputs.joined(separator: ", ")
-            case "source": return sourcePieces.isEmpty ? "source" : "source: " + sourcePieces.joined(separator: ", ")
+            case "source":
+                // `(step)` alone is the step's own code: plain "source"; declarations are named.
+                let names = sourcePieces.filter { $0 != "(step)" }
+                if names.isEmpty { return "source" }
+                return "source: " + ((sourcePieces.contains("(step)") ? ["its own code"] : []) + names).joined(separator: ", ")
             case "scheme": return "key scheme"
             case "added": return "new step"
             case "removed": return "step removed"

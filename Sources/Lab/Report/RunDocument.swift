@@ -47,8 +47,8 @@ public enum RunDocument {
         let preamble = prose.filter { $0.line < introEnd }.map(\.markdown).joined(separator: "\n\n")
         let epilogue = ranges.isEmpty ? "" : proseBetween(previousEnd, Int.max)
 
-        let configObject = (try? JSONSerialization.jsonObject(with: Data(run.config.utf8))) as? [String: Any] ?? [:]
-        let config = configObject.keys.sorted().map { ConfigEntry(key: $0, value: ConfigParsing.json(configObject[$0]!)) }
+        // In the order recorded (declaration order since the config's fields are written so), each value as written.
+        let config = (JSONFields.topLevel(of: run.config) ?? []).map { ConfigEntry(key: $0.key, value: $0.value) }
         let environmentObject = (try? JSONSerialization.jsonObject(with: Data(run.environment.utf8))) as? [String: Any] ?? [:]
         let environment = environmentObject.mapValues { value -> String in
             if let s = value as? String { return s }

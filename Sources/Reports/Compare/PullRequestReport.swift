@@ -143,7 +143,7 @@ public struct PullRequestReport: Codable, Sendable, Equatable {
                 guard let old = before[step.name] else { return (step.name, ["added"]) }
                 guard old.key != step.key else { return nil }
                 let parts = Set(old.keyParts.keys).union(step.keyParts.keys)
-                    .filter { old.keyParts[$0] != step.keyParts[$0] && $0 != "config.fields" }.sorted()
+                    .filter { old.keyParts[$0] != step.keyParts[$0] && !$0.contains(".") }.sorted()   // `config.fields`, `source.pieces`: descriptions, not parts
                 return (step.name, parts)
             }
         }
