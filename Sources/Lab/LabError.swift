@@ -19,6 +19,7 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     /// An experiment file whose code ended without calling `Lab.main(experiment)`.
     case noExperimentRan(file: String)
 
+    /// The message shown to the user, naming what to fix.
     public var description: String {
         switch self {
         case .badAssignment(let text):

@@ -23,6 +23,7 @@ public enum CacheError: Error, CustomStringConvertible, Equatable {
     /// The manifest could not be encoded as JSON.
     case manifestEncoding(key: String, reason: String)
 
+    /// The message shown to the user, naming the entry and what to do.
     public var description: String {
         switch self {
         case let .io(operation, path, code):

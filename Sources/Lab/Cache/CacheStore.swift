@@ -138,6 +138,7 @@ public final class CacheStore: @unchecked Sendable {
         mutex.unlock()
     }
 
+    /// Moves a staged entry into the cache under `key`, durably (manifest with sizes and SHA-256, fsync, rename).
     public func commit(key: String, staged: URL, step: String, experiment: String,
                        meta: [String: String] = [:]) throws {
         let stagingLock = try claimStaging(staged)

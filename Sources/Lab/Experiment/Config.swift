@@ -9,6 +9,7 @@ public protocol ExperimentConfig: Codable, Hashable, Sendable {}
 
 /// A config field as the command line sees it.
 public struct ConfigField: Sendable, Equatable {
+    /// The field's name, as `--set NAME=…` takes it.
     public let name: String
     /// "Int", "Double", "Bool", "String", "[Int]" …
     public let type: String

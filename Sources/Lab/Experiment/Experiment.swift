@@ -45,19 +45,57 @@ final class Node: @unchecked Sendable {
 /// An experiment: a name, a typed config and a graph of typed steps, declared in one file.
 ///
 /// ```swift
-/// let experiment = Experiment("clip-fashion", config: Config()) { lab in
-///     //: ## Data
-///     let data = lab.data("fashion") { ctx in try FashionMNIST.load(limit: ctx.smoke ? 512 : nil) }
-///     let model = lab.train("clip", data, model: { _ in CLIP() }) { ctx, model, data in … }
-///     lab.eval("zero-shot", model, data) { ctx, model, data in ctx.metric("accuracy", …) }
+/// import Lab
+///
+/// struct Config: ExperimentConfig {
+///     var points = 256
+///     var steps = 200
+///     var learningRate = 0.05
 /// }
+///
+/// /// y = 3x + 1 with noise.
+/// struct Line: Codable {
+///     var x: Tensor   // (n, 1) float32
+///     var y: Tensor   // (n, 1) float32
+/// }
+///
+/// let experiment = Experiment("line", config: Config()) { lab in
+///     //: ## Data
+///     let data = lab.data("line") { ctx in
+///         let x = Tensor.randn([ctx.config.points, 1])
+///         return Line(x: x, y: x * 3 + 1 + Tensor.randn([ctx.config.points, 1]) * 0.1)
+///     }
+///     //: ## Training
+///     let fit = lab.train("fit", data, model: { _ in Linear(1, 1) }) { ctx, model, data -> Double in
+///         let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate)
+///         var last = 0.0
+///         for step in 0..<ctx.config.steps {
+///             let loss = F.mseLoss(model(data.x), data.y)
+///             optimizer.zeroGrad()
+///             loss.backward()
+///             optimizer.step()
+///             last = loss.item()
+///             ctx.log("loss", last, step: step)
+///         }
+///         return last
+///     }
+///     //: ## Evaluation
+///     lab.eval("report", fit) { ctx, fit in
+///         ctx.metric("loss", fit.result)
+///         ctx.metric("slope", fit.model.weight.item())
+///     }
+/// }
+///
 /// Lab.main(experiment)
 /// ```
 /// Steps are declared through `lab`, the experiment's ``Pipeline``: the compiler then knows
-/// the config's type in every step body (`ctx.config.epochs`), and each step's inputs are the
+/// the config's type in every step body (`ctx.config.steps`), and each step's inputs are the
 /// typed outputs of steps declared before it, so the graph is known before anything runs.
+/// (`DocExampleTests` compiles and runs this example.)
 public struct Experiment<C: ExperimentConfig>: Sendable {
+    /// The experiment's name: its run records, `reports/<name>/`, `lab ls` and `lab compare` use it.
     public let name: String
+    /// The config as declared; a run applies its `--set` overrides to a copy.
     public let config: C
     /// The experiment's source file (`#filePath` of the declaration).
     public let file: String
@@ -65,6 +103,11 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
     /// Regression thresholds declared with ``Pipeline/regression(_:_:tolerance:)``, as signed deltas (the bad direction's sign).
     public let thresholds: [String: Double]
 
+    /// Declares an experiment: `declare` adds its steps through `lab` (see ``Pipeline``).
+    /// - Parameters:
+    ///   - name: the experiment's name, unique within the project.
+    ///   - config: the config as declared (its fields' defaults).
+    ///   - file: the experiment's file (`#filePath`); leave the default.
     public init(_ name: String, config: C, file: String = #filePath, _ declare: (Pipeline<C>) throws -> Void) rethrows {
         let pipeline = Pipeline<C>()
         try declare(pipeline)

@@ -189,7 +189,9 @@ public final class Pipeline<C: ExperimentConfig> {
 
 /// The output of a training step: the trained network and what its body returned.
 public struct Trained<M: Module, R> {
+    /// The trained network (on a cache hit: rebuilt by the step's factory with the stored weights loaded).
     public let model: M
+    /// What the training body returned.
     public let result: R
 }
 
@@ -200,5 +202,6 @@ struct TrainedArchive<R: Codable>: Codable {
 
 /// The output of a step that only reports.
 public struct Nothing: Codable, Sendable, Equatable {
+    /// The only value.
     public init() {}
 }

@@ -7,9 +7,11 @@ public struct StepRecording: Codable, Sendable, Equatable {
     public var series: [String: [SeriesPoint]] = [:]
     /// Summary metrics.
     public var metrics: [String: Double] = [:]
+    /// Tables, figures and notes, in the order the step made them.
     public var items: [ReportItem] = []
     /// Artifact files written by the step: name → file name inside the cache entry.
     public var artifacts: [String: String] = [:]
+    /// An empty recording.
     public init() {}
 }
 

@@ -17,8 +17,11 @@ public struct ComputedKeys: Decodable, Sendable, Equatable {
 
     /// One step's key.
     public struct Step: Decodable, Sendable, Equatable {
+        /// The step's name.
         public var name: String
+        /// The step's kind (`data`, `train`, `eval`, `step`).
         public var kind: String
+        /// The step's cache key (hex SHA-256).
         public var key: String
         /// The key's parts by name, and `config.fields`.
         public var parts: [String: String]

@@ -38,6 +38,7 @@ public struct ReportStatus: Sendable, Equatable {
     public var source: String?
     /// The report's run id, when there is a report.
     public var runId: String?
+    /// The verdict (current, older library, stale, no report, no experiment file).
     public var state: State
     /// The steps that changed (all of them, library-only ones included).
     public var changes: [StepChange]

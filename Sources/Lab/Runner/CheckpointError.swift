@@ -14,6 +14,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// A checkpoint matched its manifest but could not be applied; it has been removed.
     case unusable(step: String, file: String, reason: String)
 
+    /// The message shown to the user, naming the checkpoint and what to do.
     public var description: String {
         switch self {
         case let .stateMissing(step):

@@ -17,6 +17,7 @@ public enum Checkpoints {
         public var key: String
         /// Its step and experiment, from the manifest (empty when it is unreadable).
         public var step: String
+        /// The experiment the checkpoint belongs to.
         public var experiment: String
         /// The last finished epoch it holds (nil when unreadable).
         public var epoch: Int?

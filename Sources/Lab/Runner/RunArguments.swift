@@ -5,24 +5,31 @@ import ArgumentParser
 /// ``argv``, whose `Lab.main` parses that with this same type (``RunOptions/parse(_:environment:)``).
 /// A flag added here is therefore known, documented and checked in both places at once.
 public struct RunArguments: ParsableArguments, Sendable {
+    /// `--set key=value`, in the order given.
     @Option(name: .customLong("set"), help: ArgumentHelp("Override a config field: --set key=value (repeatable).", valueName: "key=value"))
     public var assignments: [String] = []
 
+    /// `--smoke`: tiny data.
     @Flag(help: "Tiny data: check the whole experiment in seconds.")
     public var smoke = false
 
+    /// `--explain`: per step, hit or miss and why.
     @Flag(help: "Print, for every step, hit or miss: for a hit, the run that computed its entry; for a miss, which parts of its key (declarations, config fields, inputs) differ from the closest cached entry of that step.")
     public var explain = false
 
+    /// `--dry-run`: what `--explain` prints, then stop.
     @Flag(name: .customLong("dry-run"), help: "Print what --explain prints, then stop: no step runs, nothing is recorded.")
     public var dryRun = false
 
+    /// `--no-cache`: run every step.
     @Flag(name: .customLong("no-cache"), help: "Run every step, ignoring cached outputs.")
     public var noCache = false
 
+    /// `--seed N`: the root seed.
     @Option(help: "The root seed (each step's seed derives from it and the step's name; data steps use 0 unless declared seed: .run).")
     public var seed: UInt64 = 0
 
+    /// The defaults: no overrides, root seed 0.
     public init() {}
 
     /// The arguments that parse back to this value, as `lab run` passes them to the experiment binary.

@@ -2,12 +2,17 @@ import Foundation
 
 /// The arguments an experiment binary takes (`lab run FILE` passes them through).
 public struct RunOptions: Sendable, Equatable {
+    /// `--set key=value`, in the order given.
     public var assignments: [String] = []
+    /// `--smoke`: tiny data.
     public var smoke = false
+    /// `--explain`: per step, hit or miss and why.
     public var explain = false
     /// `--dry-run`: print, per step, hit or miss and why, then exit; nothing runs or is recorded.
     public var dryRun = false
+    /// `--no-cache`: run every step.
     public var noCache = false
+    /// The root seed.
     public var seed: UInt64 = 0
     /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
     public var keysOnly = false
@@ -15,6 +20,7 @@ public struct RunOptions: Sendable, Equatable {
     /// holding the current directory, else the current directory (see ``ProjectRoot``).
     public var root: String
 
+    /// Defaults, in the project folder `root`.
     public init(root: String) { self.root = root }
 
     /// Parses `run [--set key=value]… [--smoke] [--explain] [--dry-run] [--no-cache] [--seed N]`, or

@@ -3,15 +3,20 @@ import Foundation
 /// The experiment's own source file, read once: its prose blocks, each step's source
 /// text, and the normalized forms the cache key hashes.
 public struct SourceFile: Sendable {
+    /// The file's path, as the experiment was compiled from it.
     public let path: String
+    /// The file's lines, without line breaks.
     public let lines: [String]
 
     /// A prose block (`//:` lines or a `/*: … */` block) with the line it starts on.
     public struct Prose: Sendable, Equatable {
+        /// The line the block starts on (1-based).
         public let line: Int
+        /// The block's Markdown, without the `//:` or `/*:` markers.
         public let markdown: String
     }
 
+    /// Reads the file at `path`; throws ``LabError/sourceUnavailable(path:)`` when it cannot.
     public init(path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw LabError.sourceUnavailable(path: path)
@@ -26,6 +31,7 @@ public struct SourceFile: Sendable {
         return try SourceFile(path: path)
     }
 
+    /// A source file of `text`, named `path`.
     public init(path: String, text: String) {
         self.path = path
         self.lines = text.components(separatedBy: "\n")
