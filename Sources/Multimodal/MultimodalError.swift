@@ -7,6 +7,7 @@ public enum MultimodalError: Error, Equatable, CustomStringConvertible {
     case corruptFile(path: String, reason: String)
     case badArgument(String)
 
+    /// The message shown to the user, naming what to fix.
     public var description: String {
         switch self {
         case .missingFile(let path, let hint):

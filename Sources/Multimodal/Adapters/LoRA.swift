@@ -32,7 +32,9 @@ public final class LoRALinear: Module, Layer {
     public var loraB: Tensor
     /// Dropout applied to the input of the low-rank path only (the paper's reference code).
     public let dropout: Dropout
+    /// r: the inner dimension of the update B·A.
     public let rank: Int
+    /// α: the update is scaled by α / r.
     public let alpha: Double
     /// α/r: keeps the update's scale roughly independent of the rank, so a learning rate
     /// tuned at one rank carries over to another (the paper, §4.1).

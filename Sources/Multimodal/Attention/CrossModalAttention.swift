@@ -33,9 +33,13 @@ public final class CrossModalAttention: Module {
     public var queryNorm: LayerNorm?
     /// LayerNorm over the context (Ek) before projecting, when pre-norm is on.
     public var contextNorm: LayerNorm?
+    /// The query tokens' width.
     public let queryDim: Int
+    /// The context tokens' width (keys and values are projected from it).
     public let contextDim: Int
+    /// The attention width, split across the heads.
     public let embedDim: Int
+    /// The number of heads; `embedDim` is a multiple of it.
     public let numHeads: Int
     /// Dropout on the attention weights while training (the returned weights are before dropout).
     public let dropout: Double

@@ -23,10 +23,13 @@ public final class PerceiverResampler: Module {
     /// The learned queries (N, E), initialized N(0, 0.02²) (the scale ViT and CLIP use for
     /// learned tokens, small next to LayerNorm's unit-scale outputs).
     public var latents: Tensor
+    /// The cross-attention layers, applied in order to the latents.
     public var layers: [PerceiverLayer]
     /// The final LayerNorm over the latents.
     public var norm: LayerNorm
+    /// k: the number of output tokens.
     public let numLatents: Int
+    /// E: the width of the inputs, the latents and the outputs.
     public let dim: Int
 
     /// - Parameters:
@@ -76,6 +79,7 @@ public final class PerceiverLayer: Module {
     /// LN → Linear(E, mult·E) → GELU → Linear(mult·E, E), no biases.
     public var feedForward: Sequential
 
+    /// A layer of width `dim` with `numHeads` heads and a feed-forward block `ffMult` times as wide.
     public init(dim: Int, numHeads: Int, ffMult: Int, dtype: DType = .float32, device: Device = .cpu) {
         mediaNorm = LayerNorm([dim], dtype: dtype, device: device)
         latentNorm = LayerNorm([dim], dtype: dtype, device: device)

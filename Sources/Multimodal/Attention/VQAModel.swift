@@ -25,6 +25,7 @@ public final class VQAModel: Module {
         /// `latents` tokens from a ``PerceiverResampler`` of `depth` layers.
         case perceiver(latents: Int, depth: Int)
 
+        /// How the report names the reduction.
         public var description: String {
             switch self {
             case .none: "all patch tokens"
@@ -34,11 +35,17 @@ public final class VQAModel: Module {
         }
     }
 
+    /// Images → patch tokens of width E.
     public var image: PatchEncoder
+    /// Question token ids → per-token states of width E.
     public var question: TextEncoder
+    /// Patch tokens → latents, when the reduction is `.perceiver`.
     public var resampler: PerceiverResampler?
+    /// Questions attending to the (reduced) image tokens.
     public var attention: CrossModalAttention
+    /// E → answers.
     public var head: Sequential
+    /// How the patch tokens are reduced before cross-attention.
     public let reduction: Reduction
 
     /// - Parameters:

@@ -27,11 +27,17 @@ import Torch
 /// let features = mel(waveforms)   // (B, 8000) float32 → (B, 40, 51)
 /// ```
 public final class MelSpectrogram: Module, Layer {
+    /// Samples per second of the input.
     public let sampleRate: Int
+    /// The STFT's window and FFT length, in samples.
     public let nFFT: Int
+    /// Samples between frames.
     public let hopLength: Int
+    /// The number of mel bands (output rows).
     public let melCount: Int
+    /// The lowest band edge, in Hz.
     public let minFrequency: Double
+    /// The highest band edge, in Hz.
     public let maxFrequency: Double
     /// Added to the mel energies before the logarithm, so silence gives log(1e-6) ≈ −13.8
     /// instead of −∞.

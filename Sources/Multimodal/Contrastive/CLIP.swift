@@ -52,6 +52,7 @@ public final class CLIP: Module {
         self.init(towers: [("image", image), ("text", text)], initialLogitScale: initialLogitScale)
     }
 
+    /// The towers, keyed `towers.NAME`, in the order declared (the temperature is a parameter, not a child).
     public override func namedChildren() -> [(String, Module)] {
         zip(modalities, towers).map { ("towers.\($0)", $1 as Module) }
     }
@@ -96,6 +97,7 @@ public final class CLIP: Module {
 
 /// An unordered pair of modality names, for weighting a pair's loss.
 public struct ModalityPair: Hashable, Sendable {
+    /// The two modality names, in name order.
     public let first: String, second: String
     /// The pair {a, b}; (a, b) and (b, a) are the same pair.
     public init(_ a: String, _ b: String) { (first, second) = a <= b ? (a, b) : (b, a) }

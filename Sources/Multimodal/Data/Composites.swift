@@ -28,12 +28,15 @@ public enum Composites {
 
     /// One question about one composite.
     public struct Question: Codable, Sendable, Equatable {
+        /// The question as words ("is there a sneaker at the top left?").
         public var text: String
         /// Index into the answer vocabulary: 0 = yes, 1 = no, 2 + c = class c.
         public var answer: Int
         /// The quadrant asked about (index into `positions`).
         public var position: Int
+        /// Which kind of question it is.
         public var kind: Kind
+        /// A question from its parts.
         public init(text: String, answer: Int, position: Int, kind: Kind) {
             self.text = text; self.answer = answer; self.position = position; self.kind = kind
         }
@@ -134,6 +137,7 @@ public enum Composites {
         public var cells: Tensor
         /// `perImage` questions for each composite.
         public var questions: [[Question]]
+        /// The number of composites.
         public var count: Int { questions.count }
         /// The composites in `range` and their questions.
         public subscript(range: Range<Int>) -> Set {
@@ -149,6 +153,7 @@ public enum Composites {
             let answers = Tensor(slice.flatMap { $0.map { Int64($0.answer) } }, shape: [range.count, perImage])
             return (tokens.reshape(range.count, perImage, maxLength), answers)
         }
+        /// A set from its parts.
         public init(images: Tensor, cells: Tensor, questions: [[Question]]) {
             self.images = images; self.cells = cells; self.questions = questions
         }

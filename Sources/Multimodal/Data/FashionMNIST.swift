@@ -10,6 +10,7 @@ public struct LabeledImages: Codable {
     /// Class index → name.
     public var classNames: [String]
 
+    /// A labelled set from its parts: images (N, 1, 28, 28) float32, labels (N) int64.
     public init(images: Tensor, labels: Tensor, classNames: [String]) {
         self.images = images; self.labels = labels; self.classNames = classNames
     }
@@ -22,8 +23,10 @@ public struct LabeledImages: Codable {
 /// 10,000 test images of 28×28 clothing items in 10 classes, read from Debian's
 /// `dataset-fashion-mnist` package (nothing is fetched at run time).
 public enum FashionMNIST {
+    /// The 60,000 training or the 10,000 test images.
     public enum Split: String, Sendable { case train, test }
 
+    /// Where Debian's `dataset-fashion-mnist` package installs the files.
     public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
 
     /// The class names in label order, as the data set defines them.

@@ -8,6 +8,7 @@ import Torch
 /// and a token is a word a reader can recognise in an attention map. Byte-pair encoding pays
 /// off on open text, which these experiments do not have; an unseen word maps to `<unk>`.
 public struct Tokenizer: Codable, Sendable, Equatable {
+    /// The padding token (id 0) and the token for words outside the vocabulary (id 1).
     public static let pad = "<pad>", unknown = "<unk>"
     /// Token id → word; 0 is padding, 1 is unknown.
     public private(set) var vocabulary: [String]
@@ -35,6 +36,7 @@ public struct Tokenizer: Codable, Sendable, Equatable {
         return out
     }
 
+    /// The vocabulary size, special tokens included.
     public var count: Int { vocabulary.count }
 
     /// Token ids of `text`, unknown words as 1.

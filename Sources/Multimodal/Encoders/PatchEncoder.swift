@@ -15,6 +15,7 @@ import Torch
 ///
 /// Parameter keys: `convs.0.weight`, …, `projection.weight`, `projection.bias`, `positions`.
 public final class PatchEncoder: Module, Layer {
+    /// The convolution blocks, in order; the first `pooled` halve the grid.
     public var convs: [Conv2d]
     /// C → dim, applied to every grid cell.
     public var projection: Linear
@@ -29,6 +30,7 @@ public final class PatchEncoder: Module, Layer {
     public let gridSize: Int
     /// How many leading blocks pool.
     public let pooled: Int
+    /// The token width.
     public let dim: Int
 
     /// - Parameters:
@@ -107,10 +109,12 @@ public final class PatchEncoder: Module, Layer {
 /// A ``PatchEncoder`` with a linear classifier over the mean of its tokens: how a patch
 /// encoder is pretrained on labelled images before its tokens serve cross-attention.
 public final class PatchClassifier: Module, Layer {
+    /// The encoder being pretrained.
     public var encoder: PatchEncoder
     /// dim → classes.
     public var head: Linear
 
+    /// A classifier over `classes` classes on top of `encoder`.
     public init(encoder: PatchEncoder, classes: Int) {
         self.encoder = encoder
         head = Linear(encoder.dim, classes)

@@ -33,14 +33,18 @@ public final class TextEncoder: Module, Layer {
     public var tokenEmbedding: Embedding
     /// (maxLength, width): one learned vector per position.
     public var positionEmbedding: Embedding
+    /// The pre-norm Transformer layers, in order.
     public var layers: [TransformerEncoderLayer]
     /// Normalizes the residual stream once more after the last pre-norm layer, whose
     /// output is otherwise un-normalized.
     public var finalNorm: LayerNorm
     /// (embeddingDim, width)
     public var projection: Linear
+    /// The padding token's id: masked out of attention and pooling.
     public let padID: Int
+    /// The longest sequence it takes.
     public let maxLength: Int
+    /// How token states become one vector.
     public let pooling: Pooling
 
     /// - Parameters:

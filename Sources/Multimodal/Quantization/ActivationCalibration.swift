@@ -19,6 +19,7 @@ public final class ActivationCalibration {
     /// The per-tensor scale s, once calibrated; nil means inputs pass through in float.
     public var scale: Double?
 
+    /// An uncalibrated observer: inputs pass through in float until ``finish()``.
     public init() {}
 
     /// Starts recording; forgets an earlier scale.

@@ -17,6 +17,7 @@ public final class QuantizedConv2d: Module, Layer {
     @Buffer public var weightScale: Tensor
     /// (Cout) float32, frozen, or nil.
     public var bias: Tensor?
+    /// The convolution's geometry, as the float layer's.
     public let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int
     /// The input's calibration; uncalibrated inputs stay float.
     public let input = ActivationCalibration()

@@ -29,8 +29,11 @@ public final class QuantizedLinear: Module, Layer {
     @Buffer public var weightScale: Tensor
     /// (out) float32, frozen, or nil.
     public var bias: Tensor?
+    /// The input width.
     public let inFeatures: Int
+    /// The output width.
     public let outFeatures: Int
+    /// How the product with the int8 weight is computed.
     public var kernel: Kernel
     /// The input's calibration; uncalibrated inputs stay float.
     public let input = ActivationCalibration()
