@@ -51,25 +51,3 @@ extension Int16: TensorElement { public static var dtype: DType { .int16 } }
 extension Int8: TensorElement { public static var dtype: DType { .int8 } }
 extension UInt8: TensorElement { public static var dtype: DType { .uint8 } }
 extension Bool: TensorElement { public static var dtype: DType { .bool } }
-
-/// Where a tensor lives.
-public enum Device: Hashable, Sendable, CustomStringConvertible {
-    case cpu
-    /// The n-th CUDA device. Only where the linked libtorch was built with CUDA;
-    /// otherwise creating a tensor there fails with a message saying so.
-    case cuda(Int)
-
-    var code: (Int32, Int32) {
-        switch self {
-        case .cpu: return (0, -1)
-        case .cuda(let index): return (1, Int32(index))
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .cpu: return "cpu"
-        case .cuda(let index): return "cuda:\(index)"
-        }
-    }
-}
