@@ -1,6 +1,8 @@
 /// Element types, with the codes of `c10::ScalarType`.
 public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Unsigned and signed integers of 8 to 64 bits.
     case uint8 = 0, int8 = 1, int16 = 2, int32 = 3, int64 = 4
+    /// IEEE half, single and double precision, bool (one byte per element) and bfloat16.
     case float16 = 5, float32 = 6, float64 = 7, bool = 11, bfloat16 = 15
 
     /// Bytes per element.
@@ -13,6 +15,7 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// True for float16, float32, float64 and bfloat16.
     public var isFloatingPoint: Bool {
         switch self {
         case .float16, .float32, .float64, .bfloat16: return true

@@ -1,5 +1,6 @@
 /// Where a tensor lives.
 public enum Device: Hashable, Sendable, CustomStringConvertible {
+    /// The host CPU.
     case cpu
     /// The n-th CUDA device. Only where the linked libtorch was built with CUDA;
     /// otherwise creating a tensor there fails with a message saying so.
@@ -12,6 +13,7 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// PyTorch's spelling: "cpu" or "cuda:N".
     public var description: String {
         switch self {
         case .cpu: return "cpu"

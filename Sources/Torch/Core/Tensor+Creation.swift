@@ -83,10 +83,12 @@ extension Tensor {
         return tensorCall { lt_full(shape.map(Int64.init), Int64(shape.count), value, dtype.rawValue, d, i, $0) }
     }
 
+    /// A tensor of zeros of `shape`, float32 on the CPU unless `dtype`/`device` say otherwise.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, 0, dtype: dtype, device: device)
     }
 
+    /// A tensor of ones of `shape`, float32 on the CPU unless `dtype`/`device` say otherwise.
     public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, 1, dtype: dtype, device: device)
     }

@@ -3,8 +3,10 @@
 public final class Embedding: Module, Layer {
     /// (count, dimension)
     public var weight: Tensor
+    /// The row that starts at zero and gets no gradient, or nil for none.
     public let paddingIndex: Int?
 
+    /// A table of `count` vectors of size `dimension`, drawn from N(0, 1) with the global generator; float32 on the CPU by default.
     public init(_ count: Int, _ dimension: Int, paddingIndex: Int? = nil, dtype: DType = .float32, device: Device = .cpu) {
         self.paddingIndex = paddingIndex
         weight = Init.parameter([count, dimension], dtype: dtype, device: device)
