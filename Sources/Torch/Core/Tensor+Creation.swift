@@ -8,6 +8,7 @@ extension Tensor {
     ///   - values: the elements; their count must equal the product of `shape`.
     ///   - shape: the dimensions; `nil` makes a 1-D tensor of `values.count` elements.
     ///   - dtype: convert to this dtype after copying (default: the element type's).
+    ///   - device: where the tensor lives (default: the CPU).
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil, dtype: DType? = nil, device: Device = .cpu) {
         Runtime.ensureConfigured()
         let shape = shape ?? [values.count]

@@ -135,6 +135,10 @@ extension F {
     /// Cross-entropy of `logits` (N, C) or (N, C, d…) against class indices (N) / (N, d…) (int64),
     /// or against class probabilities of the logits' shape.
     /// - Parameters:
+    ///   - logits: unnormalized scores, floating, (N, C) or (N, C, d…).
+    ///   - target: int64 class indices (N) / (N, d…), or floating probabilities of the logits' shape.
+    ///   - weight: a rescaling weight per class, (C), or nil for equal weights.
+    ///   - reduction: how the per-sample losses are reduced (default: their mean).
     ///   - labelSmoothing: mixes the target with the uniform distribution by this amount
     ///     ([Szegedy et al. 2016](https://arxiv.org/abs/1512.00567)).
     ///   - ignoreIndex: targets with this class contribute nothing.

@@ -99,6 +99,7 @@ open class Module {
 
     /// Copies `dict`'s tensors into this module's parameters and buffers, in place.
     ///
+    /// - Parameter dict: tensors keyed as ``stateDict()`` keys them.
     /// - Parameter strict: when true, the keys must match exactly.
     /// - Throws: ``TorchError/stateDict(_:)`` naming missing or unexpected keys, or a shape
     ///   that differs; nothing is copied then.

@@ -44,10 +44,14 @@ public final class MultiheadAttention: Module {
     ///
     /// - Parameters:
     ///   - query: (B, T, E); key, value: (B, S, E) (sequence-first when `batchFirst` is false).
+    ///   - key: (B, S, E), the positions attended to.
+    ///   - value: (B, S, E), what each attended position contributes.
     ///   - keyPaddingMask: (B, S) bool, true where a key is padding and must be ignored.
     ///   - attentionMask: (T, S) or (B·heads, T, S); bool true = not allowed, or float added to the scores.
     ///   - needWeights: also return the attention weights (B, T, S), averaged over heads
     ///     unless `averageWeights` is false ((B, heads, T, S)).
+    ///   - averageWeights: with `needWeights`, average the weights over heads (true) or return them per head.
+    ///   - isCausal: also mask every key after its query's position (a causal mask).
     /// - Returns: the output (B, T, E) and the weights when asked for.
     public func callAsFunction(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
                                attentionMask: Tensor? = nil, needWeights: Bool = false, averageWeights: Bool = true,
