@@ -2,9 +2,13 @@ import Foundation
 
 /// One run as `lab compare` sees it.
 public struct ComparedRun: Codable, Sendable, Equatable {
+    /// The run's identifier.
     public var id: String
+    /// The experiment's name; every run in one comparison must share it.
     public var experiment: String
+    /// The commit the run started at; nil outside a git repository or before the first commit.
     public var commit: String?
+    /// The run's root seed.
     public var seed: Int64
     /// Config values as JSON text, by key.
     public var config: [String: String]
@@ -15,6 +19,7 @@ public struct ComparedRun: Codable, Sendable, Equatable {
     /// How the run ended: `succeeded`, `failed`, `running`, `crashed` or `interrupted`.
     public var status: String
 
+    /// A run from its parts; `status` defaults to "succeeded".
     public init(id: String, experiment: String, commit: String?, seed: Int64, config: [String: String],
                 metrics: [String: Double], series: [String: [SeriesPoint]], status: String = "succeeded") {
         self.id = id; self.experiment = experiment; self.commit = commit; self.seed = seed
@@ -30,7 +35,9 @@ public struct Comparison: Codable, Sendable, Equatable {
     public struct Group: Codable, Sendable, Equatable {
         /// "A", "B", … in order of first appearance.
         public var label: String
+        /// The runs in the group, in the order given.
         public var runIds: [String]
+        /// Each run's root seed, parallel to ``runIds``.
         public var seeds: [Int64]
         /// Each run's status, parallel to ``runIds``.
         public var statuses: [String]
@@ -40,12 +47,17 @@ public struct Comparison: Codable, Sendable, Equatable {
 
     /// A mean with its 95% confidence half-width (Student's t; nil for a single run).
     public struct Estimate: Codable, Sendable, Equatable {
+        /// The arithmetic mean of the values.
         public var mean: Double
+        /// The 95% half-width t(0.975, n−1)·s/√n; nil when n = 1.
         public var halfWidth: Double?
+        /// The number of runs with a value.
         public var n: Int
     }
 
+    /// One metric across the groups.
     public struct MetricRow: Codable, Sendable, Equatable {
+        /// The metric's key, "step/name".
         public var name: String
         /// One per group (nil where the group has no value for the metric).
         public var estimates: [Estimate?]
@@ -53,11 +65,15 @@ public struct Comparison: Codable, Sendable, Equatable {
         public var deltas: [Double?]
     }
 
+    /// The experiment all runs belong to.
     public var experiment: String
+    /// The distinct runs compared, in the order given.
     public var runIds: [String]
     /// Keys whose values differ between groups, sorted.
     public var differingKeys: [String]
+    /// The groups, labelled in order of first appearance.
     public var groups: [Group]
+    /// One row per metric logged by any run, sorted by name.
     public var metrics: [MetricRow]
     /// Series name → one series per run, named "group label · run id".
     public var curves: [String: [Series]]

@@ -2,6 +2,7 @@ import Foundation
 
 /// `lab compare` output as Markdown, self-contained HTML or JSON.
 public enum ComparisonRenderer {
+    /// Markdown: the runs by group, the differing config, the metrics table (mean ± half-width and the delta per group) and the names of the series (overlaid only in HTML).
     public static func markdown(_ c: Comparison) -> String {
         var out = "# Comparison: \(GFM.text(c.experiment))\n\n"
         out += "Runs: " + c.groups.map { group in
@@ -32,6 +33,7 @@ public enum ComparisonRenderer {
         return out
     }
 
+    /// A self-contained HTML page: the same tables, and each series overlaid for every run as an SVG line chart.
     public static func html(_ c: Comparison) -> String {
         var body = "<h1>Comparison: \(HTML.escape(c.experiment))</h1>\n"
         body += "<p>" + c.groups.map { group in
@@ -72,6 +74,8 @@ public enum ComparisonRenderer {
         """
     }
 
+    /// The comparison as pretty-printed JSON with sorted keys, ending in a newline.
+    /// - Throws: `EncodingError.invalidValue` when a metric value is NaN or infinite (JSON has no such numbers).
     public static func json(_ c: Comparison) throws -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]

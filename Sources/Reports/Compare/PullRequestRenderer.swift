@@ -3,7 +3,7 @@ import Foundation
 /// `lab pr-report` output: GitHub-flavoured Markdown for a pull-request comment.
 ///
 /// The verdict comes first, so nothing below it can hide it; every name, value, message
-/// and path the reports recorded passes through ``GFM``.
+/// and path the reports recorded passes through `GFM`.
 public enum PullRequestRenderer {
     /// The report as Markdown.
     public static func markdown(_ report: PullRequestReport) -> String {

@@ -6,7 +6,7 @@ import Foundation
 /// HEAD's code computes, and whether the pull request may pass.
 ///
 /// The CLI gathers it from git and the experiment files; ``PullRequestRenderer`` writes it;
-/// the verdict (``problems``, ``passed``) is computed here, so it is tested without git.
+/// the verdict (``ExperimentSection/problems``, ``passed``) is computed here, so it is tested without git.
 public struct PullRequestReport: Codable, Sendable, Equatable {
     /// The base revision as the user gave it (`main`).
     public var baseRevision: String

@@ -53,6 +53,7 @@ public struct RegressionThreshold: Codable, Sendable, Equatable {
     /// Checks that each threshold names a metric some recorded run has.
     ///
     /// - Parameter known: every recorded metric, as `step/name`.
+    /// - Parameter thresholds: the thresholds the experiment declared.
     /// - Throws: ``CompareError/unknownThresholdMetric(name:suggestion:known:)`` for the first
     ///   threshold that matches none of them.
     public static func checkNames(_ thresholds: [RegressionThreshold], known: [String]) throws {

@@ -4,7 +4,7 @@ import Foundation
 /// config and seed, and whether every metric came out the same.
 ///
 /// The CLI gathers it from the store, git and the new run; ``ReproductionRenderer`` writes
-/// it; which comparison applies (``Comparison/choose(original:reproduction:tolerance:)``)
+/// it; which comparison applies (``Comparison/choose(original:reproduction:relative:absolute:)``)
 /// and the verdict are computed here, so they are tested without a store or libtorch.
 public struct Reproduction: Sendable, Equatable {
     /// The experiment's name.

@@ -3,7 +3,7 @@ import Foundation
 /// `lab reproduce` output: the reproduction report as GitHub-flavoured Markdown and as one
 /// self-contained HTML page, and the summary lines printed in the terminal.
 ///
-/// The verdict comes first; every name, value, path and message passes through ``GFM`` or
+/// The verdict comes first; every name, value, path and message passes through `GFM` or
 /// ``HTML/escape(_:)``. Values are written in full (Swift's shortest round-trip form), since
 /// a bit-identical claim is about the last digit.
 public enum ReproductionRenderer {

@@ -2,7 +2,7 @@ import Foundation
 
 /// Escaping for HTML text and attribute values: the one helper every user string goes
 /// through on its way into `index.html` (prose, which is Markdown by intent, goes through
-/// ``Prose`` instead).
+/// `Prose` instead).
 public enum HTML {
     /// Escapes `s` for use as HTML text or inside a double- or single-quoted attribute value.
     ///

@@ -3,7 +3,7 @@ import Foundation
 /// Renders a run as one self-contained HTML5 page: `reports/<experiment>/index.html`.
 ///
 /// The page has its style inline, no script, and loads nothing: charts and image grids are
-/// inline SVG. Prose goes through Ink and ``HTMLSanitizer`` (see ``Prose``); every other
+/// inline SVG. Prose goes through Ink and `HTMLSanitizer` (see `Prose`); every other
 /// user string goes through ``HTML/escape(_:)``. A Content-Security-Policy in the page
 /// forbids script and every remote load even if something got past them. Step sources sit
 /// in collapsed `<details>`, expanded when printed.

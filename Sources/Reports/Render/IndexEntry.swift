@@ -18,8 +18,14 @@ public struct IndexEntry: Sendable, Equatable {
     public var metrics: [MetricEntry]
 
     /// Creates an index entry.
+    /// - Parameter experiment: The experiment's name.
     /// - Parameter folder: The report's folder; by default ``FileName/component(_:fallback:)`` of
     ///   `experiment`, the folder `lab run` writes.
+    /// - Parameter runId: The run's id.
+    /// - Parameter status: The run's status.
+    /// - Parameter commit: The commit the run was made at, or nil outside a git repository.
+    /// - Parameter date: When the run started, or nil when unknown.
+    /// - Parameter metrics: The run's summary metrics, in the order the index shows them.
     public init(experiment: String, folder: String? = nil, runId: String, status: String, commit: String?, date: Date?,
                 metrics: [MetricEntry]) {
         self.experiment = experiment; self.folder = folder ?? FileName.component(experiment); self.runId = runId

@@ -3,7 +3,9 @@ import Foundation
 /// A JSON value parsed from a config entry's JSON text, so `results.json` holds `0.001`
 /// rather than `"0.001"`. Text that is not JSON is kept as a string.
 public enum JSONValue: Codable, Sendable, Equatable {
+    /// JSON's scalars: null, true/false, an integer that fits in 64 bits, any other number, a string.
     case null, bool(Bool), int(Int64), double(Double), string(String)
+    /// JSON's containers: an array, an object.
     case array([JSONValue]), object([String: JSONValue])
 
     /// The value `text` spells in JSON, or the string `text` itself when it is not JSON.
@@ -11,6 +13,8 @@ public enum JSONValue: Codable, Sendable, Equatable {
         self = (try? JSONDecoder().decode(JSONValue.self, from: Data(text.utf8))) ?? .string(text)
     }
 
+    /// Decodes the first of null, Bool, Int64, Double, String, array, object that fits the value.
+    /// - Throws: `DecodingError` when the value is none of them.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null }
@@ -22,6 +26,8 @@ public enum JSONValue: Codable, Sendable, Equatable {
         else { self = .object(try c.decode([String: JSONValue].self)) }
     }
 
+    /// Encodes the value as the JSON it stands for.
+    /// - Throws: `EncodingError.invalidValue` for a NaN or infinite `.double` unless the encoder has a non-conforming float strategy.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {

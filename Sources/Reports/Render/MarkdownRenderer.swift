@@ -5,7 +5,7 @@ import Foundation
 ///
 /// Prose (preamble, step prose, epilogue) is Markdown by intent and goes in as written.
 /// Every other string came from a user too — names, config values, table cells, captions,
-/// error messages — and goes through ``GFM`` so it shows as text: no markup, no raw HTML,
+/// error messages — and goes through `GFM` so it shows as text: no markup, no raw HTML,
 /// no links, and tables keep their column count. The only link targets are the figure
 /// file names this module generates.
 public enum MarkdownRenderer {

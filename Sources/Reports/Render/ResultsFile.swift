@@ -19,21 +19,27 @@ public struct ResultsFile: Codable, Sendable, Equatable {
 
     /// The layout this file was written in (1 when the file has no `schema` key).
     public var schema: Int
+    /// The run's identifier (`run_id`).
     public var runId: String
+    /// The experiment's name.
     public var experiment: String
     /// "succeeded", "failed", …
     public var status: String
     /// The commit the run was made at; nil outside git or before the first commit.
     public var commit: String?
+    /// The branch checked out; nil outside git or on a detached head.
     public var branch: String?
     /// Whether the run had uncommitted changes (outside `reports/`); nil outside git.
     public var dirty: Bool?
+    /// When the run started (ISO 8601 in the file); nil in files that lack it.
     public var startedAt: Date?
     /// The experiment file relative to the project folder.
     public var source: String?
     /// The config the run used, field → value.
     public var config: [String: JSONValue]
+    /// The run's root seed (0 in files that lack it).
     public var seed: Int64
+    /// True for a smoke run (reduced data and steps).
     public var smoke: Bool
     /// How the run differs from the experiment as declared (see ``RunInfo/deviations``).
     public var deviations: [String]
@@ -52,13 +58,16 @@ public struct ResultsFile: Codable, Sendable, Equatable {
 
     /// One step as the record keeps it.
     public struct Step: Codable, Sendable, Equatable {
+        /// The step's name as declared.
         public var name: String
+        /// "data", "model", "train", "eval" or "step".
         public var kind: String
         /// The step's cache key.
         public var key: String
         /// The key's parts by name, and `config.fields` (the fields the key covers, `*` for all).
         public var parts: [String: String]
 
+        /// A step record from its parts.
         public init(name: String, kind: String, key: String, parts: [String: String]) {
             self.name = name; self.kind = kind; self.key = key; self.parts = parts
         }
@@ -103,6 +112,8 @@ public struct ResultsFile: Codable, Sendable, Equatable {
         case config, seed, smoke, deviations, metrics, thresholds, steps, library, machine
     }
 
+    /// Decodes a results file; keys added after schema 1 default to empty (or 0, false, nil).
+    /// - Throws: `DecodingError` when `run_id`, `experiment` or `status` is missing, or a key has the wrong type.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         schema = try c.decodeIfPresent(Int.self, forKey: .schema) ?? 1
@@ -125,6 +136,7 @@ public struct ResultsFile: Codable, Sendable, Equatable {
         machine = try c.decodeIfPresent([String: String].self, forKey: .machine) ?? [:]
     }
 
+    /// Encodes every key, absent optionals as `null`, so every file has the same keys.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(schema, forKey: .schema)

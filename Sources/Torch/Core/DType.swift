@@ -1,6 +1,8 @@
 /// Element types, with the codes of `c10::ScalarType`.
 public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
+    /// Unsigned and signed integers of 8 to 64 bits.
     case uint8 = 0, int8 = 1, int16 = 2, int32 = 3, int64 = 4
+    /// IEEE half, single and double precision, bool (one byte per element) and bfloat16.
     case float16 = 5, float32 = 6, float64 = 7, bool = 11, bfloat16 = 15
 
     /// Bytes per element.
@@ -13,6 +15,7 @@ public enum DType: Int32, Sendable, CaseIterable, CustomStringConvertible {
         }
     }
 
+    /// True for float16, float32, float64 and bfloat16.
     public var isFloatingPoint: Bool {
         switch self {
         case .float16, .float32, .float64, .bfloat16: return true
@@ -51,25 +54,3 @@ extension Int16: TensorElement { public static var dtype: DType { .int16 } }
 extension Int8: TensorElement { public static var dtype: DType { .int8 } }
 extension UInt8: TensorElement { public static var dtype: DType { .uint8 } }
 extension Bool: TensorElement { public static var dtype: DType { .bool } }
-
-/// Where a tensor lives.
-public enum Device: Hashable, Sendable, CustomStringConvertible {
-    case cpu
-    /// The n-th CUDA device. Only where the linked libtorch was built with CUDA;
-    /// otherwise creating a tensor there fails with a message saying so.
-    case cuda(Int)
-
-    var code: (Int32, Int32) {
-        switch self {
-        case .cpu: return (0, -1)
-        case .cuda(let index): return (1, Int32(index))
-        }
-    }
-
-    public var description: String {
-        switch self {
-        case .cpu: return "cpu"
-        case .cuda(let index): return "cuda:\(index)"
-        }
-    }
-}

@@ -3,16 +3,25 @@ import Foundation
 
 /// A value passed to, or returned by, a boxed ATen operator call.
 public enum OpValue {
+    /// A defined tensor argument or result.
     case tensor(Tensor)
     /// An optional tensor argument; `nil` is passed as None.
     case optionalTensor(Tensor?)
+    /// An `int` argument or result.
     case int(Int)
+    /// A `float` argument or result.
     case double(Double)
+    /// A `bool` argument or result.
     case bool(Bool)
+    /// A `str` argument, such as an `einsum` equation.
     case string(String)
+    /// An `int[]` argument, such as a shape or a list of dimensions.
     case ints([Int])
+    /// A `float[]` argument.
     case doubles([Double])
+    /// A `Tensor[]` argument or result.
     case tensors([Tensor])
+    /// Python's None: an omitted optional argument, or a result that is None.
     case none
     /// A result of a type this bridge does not convert.
     case other
@@ -20,24 +29,29 @@ public enum OpValue {
 
 /// The results of a boxed call.
 public struct OpResults {
+    /// The operator's results, in schema order.
     public let values: [OpValue]
     /// The i-th result as a tensor (an undefined tensor, after a recorded failure).
     public func tensor(_ i: Int) -> Tensor {
         if i < values.count, case .tensor(let t) = values[i] { return t }
         return Tensor(handle: lt_undefined())
     }
+    /// The i-th result as a list of tensors (empty when it is not one).
     public func tensors(_ i: Int) -> [Tensor] {
         if i < values.count, case .tensors(let t) = values[i] { return t }
         return []
     }
+    /// The i-th result as an integer (0 when it is not one).
     public func int(_ i: Int) -> Int {
         if i < values.count, case .int(let v) = values[i] { return v }
         return 0
     }
+    /// The i-th result as a double (NaN when it is not one).
     public func double(_ i: Int) -> Double {
         if i < values.count, case .double(let v) = values[i] { return v }
         return .nan
     }
+    /// The i-th result as a Bool; an int result counts as true when nonzero (false when it is neither).
     public func bool(_ i: Int) -> Bool {
         if i < values.count, case .bool(let v) = values[i] { return v }
         if i < values.count, case .int(let v) = values[i] { return v != 0 }

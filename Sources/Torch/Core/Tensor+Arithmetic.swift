@@ -23,49 +23,81 @@ func inPlace(_ op: lt_binary_op, _ a: Tensor, _ s: Double) {
 }
 
 extension Tensor {
+    /// Elementwise sum `a + b`, broadcast; the result dtype follows PyTorch's type promotion.
     public static func + (a: Tensor, b: Tensor) -> Tensor { binary(LT_ADD, a, b) }
+    /// Elementwise difference `a - b`, broadcast; the result dtype follows PyTorch's type promotion.
     public static func - (a: Tensor, b: Tensor) -> Tensor { binary(LT_SUB, a, b) }
+    /// Elementwise product `a * b`, broadcast; the result dtype follows PyTorch's type promotion.
     public static func * (a: Tensor, b: Tensor) -> Tensor { binary(LT_MUL, a, b) }
     /// True division: integer tensors give a floating result, as in PyTorch.
     public static func / (a: Tensor, b: Tensor) -> Tensor { binary(LT_DIV, a, b) }
+    /// Elementwise negation; same shape and dtype.
     public static prefix func - (a: Tensor) -> Tensor { unary(LT_NEG, a) }
 
+    /// Adds a floating scalar to every element; an integer tensor promotes to float32.
     public static func + (a: Tensor, s: Double) -> Tensor { binary(LT_ADD, a, s) }
+    /// Subtracts a floating scalar from every element; an integer tensor promotes to float32.
     public static func - (a: Tensor, s: Double) -> Tensor { binary(LT_SUB, a, s) }
+    /// Multiplies every element by a floating scalar; an integer tensor promotes to float32.
     public static func * (a: Tensor, s: Double) -> Tensor { binary(LT_MUL, a, s) }
+    /// Divides every element by a floating scalar; the result is floating.
     public static func / (a: Tensor, s: Double) -> Tensor { binary(LT_DIV, a, s) }
+    /// Adds a floating scalar to every element (`s + a`); an integer tensor promotes to float32.
     public static func + (s: Double, a: Tensor) -> Tensor { binary(LT_ADD, a, s) }
+    /// `s - a` elementwise (`torch.rsub`); an integer tensor promotes to float32.
     public static func - (s: Double, a: Tensor) -> Tensor { binary(LT_RSUB, a, s) }
+    /// Multiplies every element by a floating scalar (`s * a`); an integer tensor promotes to float32.
     public static func * (s: Double, a: Tensor) -> Tensor { binary(LT_MUL, a, s) }
+    /// `s / a` elementwise; the result is floating.
     public static func / (s: Double, a: Tensor) -> Tensor { binary(LT_RDIV, a, s) }
 
+    /// Adds an integral scalar to every element; the tensor keeps its dtype (a bool tensor gives int64).
     public static func + (a: Tensor, s: Int) -> Tensor { binary(LT_ADD, a, s) }
+    /// Subtracts an integral scalar from every element; the tensor keeps its dtype (a bool tensor gives int64).
     public static func - (a: Tensor, s: Int) -> Tensor { binary(LT_SUB, a, s) }
+    /// Multiplies every element by an integral scalar; the tensor keeps its dtype (a bool tensor gives int64).
     public static func * (a: Tensor, s: Int) -> Tensor { binary(LT_MUL, a, s) }
+    /// Divides every element by an integral scalar (true division: an integer tensor gives float32).
     public static func / (a: Tensor, s: Int) -> Tensor { binary(LT_DIV, a, s) }
+    /// Adds an integral scalar to every element (`s + a`); the tensor keeps its dtype (a bool tensor gives int64).
     public static func + (s: Int, a: Tensor) -> Tensor { binary(LT_ADD, a, s) }
+    /// `s - a` elementwise with an integral scalar; the tensor keeps its dtype (a bool tensor gives int64).
     public static func - (s: Int, a: Tensor) -> Tensor { binary(LT_RSUB, a, s) }
+    /// Multiplies every element by an integral scalar (`s * a`); the tensor keeps its dtype (a bool tensor gives int64).
     public static func * (s: Int, a: Tensor) -> Tensor { binary(LT_MUL, a, s) }
 
     /// In-place `a += b` (the same storage; autograd records it).
     public static func += (a: Tensor, b: Tensor) { inPlace(LT_ADD_, a, b) }
+    /// In-place `a -= b` (`b` broadcast to `a`'s shape; autograd records it).
     public static func -= (a: Tensor, b: Tensor) { inPlace(LT_SUB_, a, b) }
+    /// In-place `a *= b` (`b` broadcast to `a`'s shape; autograd records it).
     public static func *= (a: Tensor, b: Tensor) { inPlace(LT_MUL_, a, b) }
+    /// In-place `a /= b` (`b` broadcast to `a`'s shape; fails on an integer `a`, whose dtype cannot hold the quotient).
     public static func /= (a: Tensor, b: Tensor) { inPlace(LT_DIV_, a, b) }
+    /// In-place `a += s` with a floating scalar.
     public static func += (a: Tensor, s: Double) { inPlace(LT_ADD_, a, s) }
+    /// In-place `a -= s` with a floating scalar.
     public static func -= (a: Tensor, s: Double) { inPlace(LT_SUB_, a, s) }
+    /// In-place `a *= s` with a floating scalar.
     public static func *= (a: Tensor, s: Double) { inPlace(LT_MUL_, a, s) }
+    /// In-place `a /= s` with a floating scalar.
     public static func /= (a: Tensor, s: Double) { inPlace(LT_DIV_, a, s) }
 
     /// Elementwise power `self ** exponent`.
     public func pow(_ exponent: Double) -> Tensor { binary(LT_POW, self, exponent) }
+    /// Elementwise power `self ** exponent` with a tensor exponent, broadcast.
     public func pow(_ exponent: Tensor) -> Tensor { binary(LT_POW, self, exponent) }
+    /// Elementwise remainder with the sign of the divisor (`torch.remainder`, Python's `%`), broadcast.
     public func remainder(_ other: Tensor) -> Tensor { binary(LT_REMAINDER, self, other) }
+    /// Elementwise division rounded toward negative infinity (`torch.floor_divide`, Python's `//`), broadcast.
     public func floorDivide(_ other: Tensor) -> Tensor { binary(LT_FLOOR_DIVIDE, self, other) }
     /// Elementwise maximum of two tensors (broadcast).
     public func maximum(_ other: Tensor) -> Tensor { binary(LT_MAXIMUM, self, other) }
+    /// Elementwise minimum of two tensors (broadcast).
     public func minimum(_ other: Tensor) -> Tensor { binary(LT_MINIMUM, self, other) }
+    /// Elementwise logical AND (nonzero is true), broadcast; gives a bool tensor.
     public func logicalAnd(_ other: Tensor) -> Tensor { binary(LT_LOGICAL_AND, self, other) }
+    /// Elementwise logical OR (nonzero is true), broadcast; gives a bool tensor.
     public func logicalOr(_ other: Tensor) -> Tensor { binary(LT_LOGICAL_OR, self, other) }
 
     /// Matrix product with NumPy broadcasting rules (`torch.matmul`).
@@ -118,18 +150,32 @@ infix operator .> : ComparisonPrecedence
 infix operator .>= : ComparisonPrecedence
 
 extension Tensor {
+    /// Elementwise `a == b`, broadcast; gives a bool tensor.
     public static func .== (a: Tensor, b: Tensor) -> Tensor { binary(LT_EQ, a, b) }
+    /// Elementwise `a != b`, broadcast; gives a bool tensor.
     public static func .!= (a: Tensor, b: Tensor) -> Tensor { binary(LT_NE, a, b) }
+    /// Elementwise `a < b`, broadcast; gives a bool tensor.
     public static func .< (a: Tensor, b: Tensor) -> Tensor { binary(LT_LT, a, b) }
+    /// Elementwise `a <= b`, broadcast; gives a bool tensor.
     public static func .<= (a: Tensor, b: Tensor) -> Tensor { binary(LT_LE, a, b) }
+    /// Elementwise `a > b`, broadcast; gives a bool tensor.
     public static func .> (a: Tensor, b: Tensor) -> Tensor { binary(LT_GT, a, b) }
+    /// Elementwise `a >= b`, broadcast; gives a bool tensor.
     public static func .>= (a: Tensor, b: Tensor) -> Tensor { binary(LT_GE, a, b) }
+    /// Elementwise `a == s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .== (a: Tensor, s: Double) -> Tensor { binary(LT_EQ, a, s) }
+    /// Elementwise `a != s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .!= (a: Tensor, s: Double) -> Tensor { binary(LT_NE, a, s) }
+    /// Elementwise `a < s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .< (a: Tensor, s: Double) -> Tensor { binary(LT_LT, a, s) }
+    /// Elementwise `a <= s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .<= (a: Tensor, s: Double) -> Tensor { binary(LT_LE, a, s) }
+    /// Elementwise `a > s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .> (a: Tensor, s: Double) -> Tensor { binary(LT_GT, a, s) }
+    /// Elementwise `a >= s` against a floating scalar; gives a bool tensor of `a`'s shape.
     public static func .>= (a: Tensor, s: Double) -> Tensor { binary(LT_GE, a, s) }
+    /// Elementwise `a == s` against an integral scalar; gives a bool tensor of `a`'s shape.
     public static func .== (a: Tensor, s: Int) -> Tensor { binary(LT_EQ, a, s) }
+    /// Elementwise `a != s` against an integral scalar; gives a bool tensor of `a`'s shape.
     public static func .!= (a: Tensor, s: Int) -> Tensor { binary(LT_NE, a, s) }
 }

@@ -8,6 +8,7 @@ extension Tensor {
     ///   - values: the elements; their count must equal the product of `shape`.
     ///   - shape: the dimensions; `nil` makes a 1-D tensor of `values.count` elements.
     ///   - dtype: convert to this dtype after copying (default: the element type's).
+    ///   - device: where the tensor lives (default: the CPU).
     public convenience init<T: TensorElement>(_ values: [T], shape: [Int]? = nil, dtype: DType? = nil, device: Device = .cpu) {
         Runtime.ensureConfigured()
         let shape = shape ?? [values.count]
@@ -83,10 +84,12 @@ extension Tensor {
         return tensorCall { lt_full(shape.map(Int64.init), Int64(shape.count), value, dtype.rawValue, d, i, $0) }
     }
 
+    /// A tensor of zeros of `shape`, float32 on the CPU unless `dtype`/`device` say otherwise.
     public static func zeros(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, 0, dtype: dtype, device: device)
     }
 
+    /// A tensor of ones of `shape`, float32 on the CPU unless `dtype`/`device` say otherwise.
     public static func ones(_ shape: [Int], dtype: DType = .float32, device: Device = .cpu) -> Tensor {
         full(shape, 1, dtype: dtype, device: device)
     }

@@ -35,11 +35,13 @@ extension TensorIndex: TensorIndexConvertible { public var tensorIndex: TensorIn
 extension Int: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .index(self)) } }
 extension Range<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: upperBound, step: 1)) } }
 extension ClosedRange<Int>: TensorIndexConvertible {
+    /// Elements `lowerBound` through `upperBound`; an upper bound of -1 means through the last element.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: upperBound == -1 ? nil : upperBound + 1, step: 1)) }
 }
 extension PartialRangeFrom<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: lowerBound, end: nil, step: 1)) } }
 extension PartialRangeUpTo<Int>: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: nil, end: upperBound, step: 1)) } }
 extension PartialRangeThrough<Int>: TensorIndexConvertible {
+    /// Elements up to and including `upperBound`; an upper bound of -1 means through the last element.
     public var tensorIndex: TensorIndex { TensorIndex(kind: .range(start: nil, end: upperBound == -1 ? nil : upperBound + 1, step: 1)) }
 }
 extension Tensor: TensorIndexConvertible { public var tensorIndex: TensorIndex { TensorIndex(kind: .tensor(self)) } }

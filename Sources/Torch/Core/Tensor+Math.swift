@@ -11,12 +11,17 @@ func reduce(_ op: lt_reduce_op, _ a: Tensor, _ dims: [Int], _ keepDim: Bool) -> 
 
 // Elementwise functions. Each returns a new tensor of the same shape and dtype.
 extension Tensor {
+    /// e^x elementwise; same shape (an integer tensor gives float32).
     public func exp() -> Tensor { unary(LT_EXP, self) }
+    /// Natural logarithm elementwise; same shape (an integer tensor gives float32; NaN below 0, −inf at 0).
     public func log() -> Tensor { unary(LT_LOG, self) }
+    /// Square root elementwise; same shape (an integer tensor gives float32; NaN below 0).
     public func sqrt() -> Tensor { unary(LT_SQRT, self) }
     /// 1 / sqrt(x).
     public func rsqrt() -> Tensor { unary(LT_RSQRT, self) }
+    /// |x| elementwise; same shape and dtype.
     public func abs() -> Tensor { unary(LT_ABS, self) }
+    /// Hyperbolic tangent elementwise; same shape (an integer tensor gives float32).
     public func tanh() -> Tensor { unary(LT_TANH, self) }
     /// 1 / (1 + e^(−x)).
     public func sigmoid() -> Tensor { unary(LT_SIGMOID, self) }
@@ -27,17 +32,29 @@ extension Tensor {
     public func gelu(approximate: Bool = false) -> Tensor { unary(approximate ? LT_GELU_TANH : LT_GELU, self) }
     /// x·sigmoid(x).
     public func silu() -> Tensor { unary(LT_SILU, self) }
+    /// Sine (radians) elementwise; same shape (an integer tensor gives float32).
     public func sin() -> Tensor { unary(LT_SIN, self) }
+    /// Cosine (radians) elementwise; same shape (an integer tensor gives float32).
     public func cos() -> Tensor { unary(LT_COS, self) }
+    /// Rounds down to an integral value elementwise; same shape and dtype.
     public func floor() -> Tensor { unary(LT_FLOOR, self) }
+    /// Rounds up to an integral value elementwise; same shape and dtype.
     public func ceil() -> Tensor { unary(LT_CEIL, self) }
+    /// Rounds to the nearest integral value, halves to even (`torch.round`); same shape and dtype.
     public func round() -> Tensor { unary(LT_ROUND, self) }
+    /// −1, 0 or 1 by the sign of each element; same shape and dtype.
     public func sign() -> Tensor { unary(LT_SIGN, self) }
+    /// 1 / x elementwise; same shape (an integer tensor gives float32).
     public func reciprocal() -> Tensor { unary(LT_RECIPROCAL, self) }
+    /// x² elementwise; same shape and dtype.
     public func square() -> Tensor { unary(LT_SQUARE, self) }
+    /// The Gauss error function elementwise; same shape (an integer tensor gives float32).
     public func erf() -> Tensor { unary(LT_ERF, self) }
+    /// log(1 + x) elementwise, accurate for small x; same shape (an integer tensor gives float32).
     public func log1p() -> Tensor { unary(LT_LOG1P, self) }
+    /// e^x − 1 elementwise, accurate for small x; same shape (an integer tensor gives float32).
     public func expm1() -> Tensor { unary(LT_EXPM1, self) }
+    /// Elementwise logical NOT (zero becomes true); gives a bool tensor of the same shape.
     public func logicalNot() -> Tensor { unary(LT_LOGICAL_NOT, self) }
     /// A bool tensor: true where the element is NaN.
     public func isnan() -> Tensor { unary(LT_ISNAN, self) }
@@ -78,23 +95,31 @@ extension Tensor {
 // MARK: - Reductions
 // `dims: []` reduces over every dimension. `keepDim` keeps reduced dimensions as size 1.
 extension Tensor {
+    /// Sum over `dims` (all when empty); bool and integer tensors sum to int64, as in PyTorch.
     public func sum(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_SUM, self, dims, keepDim) }
+    /// Sum over one dimension; bool and integer tensors sum to int64.
     public func sum(dim: Int, keepDim: Bool = false) -> Tensor { reduce(LT_SUM, self, [dim], keepDim) }
+    /// Mean over `dims` (all when empty); needs a floating tensor.
     public func mean(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_MEAN, self, dims, keepDim) }
+    /// Mean over one dimension; needs a floating tensor.
     public func mean(dim: Int, keepDim: Bool = false) -> Tensor { reduce(LT_MEAN, self, [dim], keepDim) }
     /// The largest element (over `dims`, or all).
     public func max(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_AMAX, self, dims, keepDim) }
+    /// The smallest element (over `dims`, or all).
     public func min(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_AMIN, self, dims, keepDim) }
     /// The largest values along `dim` and their indices (int64).
     public func max(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) { maxMin(dim, keepDim, isMin: false) }
+    /// The smallest values along `dim` and their indices (int64).
     public func min(dim: Int, keepDim: Bool = false) -> (values: Tensor, indices: Tensor) { maxMin(dim, keepDim, isMin: true) }
     /// log Σ exp(x) over `dims` (all when empty), computed stably.
     public func logsumexp(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_LOGSUMEXP, self, dims, keepDim) }
+    /// log Σ exp(x) over one dimension, computed stably.
     public func logsumexp(dim: Int, keepDim: Bool = false) -> Tensor { reduce(LT_LOGSUMEXP, self, [dim], keepDim) }
     /// Product over one dimension (or all).
     public func prod(dim: Int? = nil, keepDim: Bool = false) -> Tensor { reduce(LT_PROD, self, dim.map { [$0] } ?? [], keepDim) }
     /// True where every element (over `dims`) is nonzero.
     public func all(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_ALL, self, dims, keepDim) }
+    /// True where any element (over `dims`) is nonzero; gives a bool tensor.
     public func any(dims: [Int] = [], keepDim: Bool = false) -> Tensor { reduce(LT_ANY, self, dims, keepDim) }
 
     /// Variance with Bessel's `correction` (1 = unbiased, PyTorch's default).
@@ -112,6 +137,7 @@ extension Tensor {
     public func argmax(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
         tensorCall { lt_argmax(handle, Int64(dim ?? 0), dim == nil ? 0 : 1, keepDim ? 1 : 0, 0, $0) }
     }
+    /// Index (int64) of the smallest element along `dim` (of the flattened tensor when nil).
     public func argmin(dim: Int? = nil, keepDim: Bool = false) -> Tensor {
         tensorCall { lt_argmax(handle, Int64(dim ?? 0), dim == nil ? 0 : 1, keepDim ? 1 : 0, 1, $0) }
     }

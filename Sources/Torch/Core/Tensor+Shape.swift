@@ -8,6 +8,7 @@ extension Tensor {
         let s = shape.map(Int64.init)
         return tensorCall { lt_reshape(handle, s, Int64(s.count), 0, $0) }
     }
+    /// `reshape(_:)` with the sizes as variadic arguments: `x.reshape(2, -1)`.
     public func reshape(_ shape: Int...) -> Tensor { reshape(shape) }
 
     /// A view in a new shape; fails when the strides do not allow one (use `reshape`).
@@ -15,6 +16,7 @@ extension Tensor {
         let s = shape.map(Int64.init)
         return tensorCall { lt_reshape(handle, s, Int64(s.count), 1, $0) }
     }
+    /// `view(_:)` with the sizes as variadic arguments: `x.view(2, -1)`.
     public func view(_ shape: Int...) -> Tensor { view(shape) }
 
     /// Dimensions `start...end` merged into one.
@@ -32,6 +34,7 @@ extension Tensor {
         let d = dims.map(Int64.init)
         return tensorCall { lt_permute(handle, d, Int64(d.count), $0) }
     }
+    /// `permute(_:)` with the dimensions as variadic arguments: `x.permute(0, 2, 1)`.
     public func permute(_ dims: Int...) -> Tensor { permute(dims) }
     /// Swaps two dimensions.
     public func transposed(_ d0: Int, _ d1: Int) -> Tensor { tensorCall { lt_transpose(handle, Int64(d0), Int64(d1), $0) } }
@@ -46,6 +49,7 @@ extension Tensor {
         let s = shape.map(Int64.init)
         return tensorCall { lt_expand(handle, s, Int64(s.count), $0) }
     }
+    /// Expands to `other`'s shape (a view, no copy); fails unless this shape broadcasts to it.
     public func expand(as other: Tensor) -> Tensor { expand(other.shape) }
 
     /// Elements `start..<end` (step `step`) of dimension `dim`, as a view.

@@ -45,8 +45,11 @@ public final class Tensor: @unchecked Sendable {
     public var rank: Int { Int(lt_dim(handle)) }
     /// Number of elements.
     public var count: Int { Int(lt_numel(handle)) }
+    /// The element type.
     public var dtype: DType { DType(rawValue: lt_dtype(handle)) ?? .float32 }
+    /// Where the storage lives.
     public var device: Device { lt_device_type(handle) == 1 ? .cuda(Int(lt_device_index(handle))) : .cpu }
+    /// True when the elements lie in row-major order without gaps, as in a fresh tensor of this shape.
     public var isContiguous: Bool { lt_is_contiguous(handle) != 0 }
 }
 

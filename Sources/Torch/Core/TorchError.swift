@@ -10,6 +10,7 @@ public enum TorchError: Error, Equatable, CustomStringConvertible {
     /// A state dictionary does not fit the module or optimizer it is loaded into.
     case stateDict(String)
 
+    /// The message alone for `.operation`; the file path and reason for `.safetensors`; "state dict: …" for `.stateDict`.
     public var description: String {
         switch self {
         case .operation(let message): return message

@@ -12,7 +12,9 @@ import Glibc
 public enum Safetensors {
     /// A loaded file.
     public struct File: Sendable {
+        /// The tensors by name, on the CPU, with the dtypes and shapes the header gives.
         public var tensors: [String: Tensor]
+        /// The header's `__metadata__` strings (empty when the file has none).
         public var metadata: [String: String]
     }
 

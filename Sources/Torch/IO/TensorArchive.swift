@@ -15,6 +15,7 @@ public final class TensorArchive: @unchecked Sendable {
     /// The tensors by reference name (their coding path, e.g. "value.weights.0.bias").
     public private(set) var tensors: [String: Tensor]
 
+    /// An archive holding `tensors`: empty for encoding, or a loaded safetensors file's tensors for decoding.
     public init(tensors: [String: Tensor] = [:]) { self.tensors = tensors }
 
     /// Adds `tensor` under a name made from where it sits in the encoded value (its coding
@@ -40,6 +41,8 @@ extension CodingUserInfoKey {
 extension Tensor: Codable {
     private enum Keys: String, CodingKey { case tensor }
 
+    /// Encodes the tensor (detached from autograd) into the archive and writes its reference name.
+    /// - Throws: `EncodingError.invalidValue` when the encoder's `userInfo` has no ``TensorArchive``.
     public func encode(to encoder: any Encoder) throws {
         guard let archive = encoder.userInfo[.tensorArchive] as? TensorArchive else {
             throw EncodingError.invalidValue(self, .init(codingPath: encoder.codingPath,
@@ -49,6 +52,9 @@ extension Tensor: Codable {
         try container.encode(archive.add(detached(), at: encoder.codingPath), forKey: .tensor)
     }
 
+    /// Decodes a reference name and takes that tensor from the archive.
+    /// - Throws: `DecodingError.dataCorrupted` when the decoder's `userInfo` has no ``TensorArchive``
+    /// or the archive holds no tensor of that name.
     public convenience init(from decoder: any Decoder) throws {
         guard let archive = decoder.userInfo[.tensorArchive] as? TensorArchive else {
             throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath,

@@ -61,14 +61,17 @@ public enum F {
         let o = [outputSize.0, outputSize.1].map(Int64.init)
         return tensorCall { lt_adaptive_pool(x.handle, o, 2, 0, $0) }
     }
+    /// Max pooling to a fixed output size (H', W'), whatever the input size. x: (N, C, H, W) or (C, H, W).
     public static func adaptiveMaxPool2d(_ x: Tensor, outputSize: (Int, Int)) -> Tensor {
         let o = [outputSize.0, outputSize.1].map(Int64.init)
         return tensorCall { lt_adaptive_pool(x.handle, o, 2, 1, $0) }
     }
+    /// Average pooling to a fixed output length L', whatever the input length. x: (N, C, L) or (C, L).
     public static func adaptiveAvgPool1d(_ x: Tensor, outputSize: Int) -> Tensor {
         let o = [Int64(outputSize)]
         return tensorCall { lt_adaptive_pool(x.handle, o, 1, 0, $0) }
     }
+    /// Max pooling to a fixed output length L', whatever the input length. x: (N, C, L) or (C, L).
     public static func adaptiveMaxPool1d(_ x: Tensor, outputSize: Int) -> Tensor {
         let o = [Int64(outputSize)]
         return tensorCall { lt_adaptive_pool(x.handle, o, 1, 1, $0) }
@@ -102,15 +105,21 @@ public enum F {
         tensorCall { lt_sdpa(q.handle, k.handle, v.handle, mask?.handle, dropout, isCausal ? 1 : 0, $0) }
     }
 
+    /// max(x, 0) elementwise; same shape and dtype.
     public static func relu(_ x: Tensor) -> Tensor { x.relu() }
+    /// GELU elementwise (exact with erf, or the tanh approximation); same shape and dtype.
     public static func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor { x.gelu(approximate: approximate) }
+    /// x·sigmoid(x) elementwise; same shape and dtype.
     public static func silu(_ x: Tensor) -> Tensor { x.silu() }
+    /// softmax along `dim`: exp(x) / Σ exp(x); same shape, floating dtype.
     public static func softmax(_ x: Tensor, dim: Int) -> Tensor { x.softmax(dim: dim) }
+    /// log(softmax(x)) along `dim`, computed stably; same shape, floating dtype.
     public static func logSoftmax(_ x: Tensor, dim: Int) -> Tensor { x.logSoftmax(dim: dim) }
     /// x / max(‖x‖ₚ, eps) along `dim`.
     public static func normalize(_ x: Tensor, p: Double = 2, dim: Int = 1, eps: Double = 1e-12) -> Tensor {
         x.normalized(p: p, dim: dim, eps: eps)
     }
+    /// Cosine similarity of `a` and `b` along `dim` (shapes broadcast); that dimension is removed.
     public static func cosineSimilarity(_ a: Tensor, _ b: Tensor, dim: Int = 1, eps: Double = 1e-8) -> Tensor {
         a.cosineSimilarity(b, dim: dim, eps: eps)
     }
@@ -118,6 +127,7 @@ public enum F {
 
 /// How a loss reduces its per-element values.
 public enum Reduction: Int64, Sendable {
+    /// `.none`: the per-element losses (the input's shape); `.mean`: their mean (a scalar); `.sum`: their sum (a scalar).
     case none = 0, mean = 1, sum = 2
 }
 
@@ -125,6 +135,10 @@ extension F {
     /// Cross-entropy of `logits` (N, C) or (N, C, d…) against class indices (N) / (N, d…) (int64),
     /// or against class probabilities of the logits' shape.
     /// - Parameters:
+    ///   - logits: unnormalized scores, floating, (N, C) or (N, C, d…).
+    ///   - target: int64 class indices (N) / (N, d…), or floating probabilities of the logits' shape.
+    ///   - weight: a rescaling weight per class, (C), or nil for equal weights.
+    ///   - reduction: how the per-sample losses are reduced (default: their mean).
     ///   - labelSmoothing: mixes the target with the uniform distribution by this amount
     ///     ([Szegedy et al. 2016](https://arxiv.org/abs/1512.00567)).
     ///   - ignoreIndex: targets with this class contribute nothing.

@@ -29,10 +29,15 @@ public enum Init {
         withNoGrad { t.uniform_(-a, a) }
     }
 
+    /// Fills `t` with samples of U(low, high).
     public static func uniform_(_ t: Tensor, _ low: Double, _ high: Double) { withNoGrad { t.uniform_(low, high) } }
+    /// Fills `t` with samples of N(mean, std²).
     public static func normal_(_ t: Tensor, mean: Double = 0, std: Double = 1) { withNoGrad { t.normal_(mean: mean, std: std) } }
+    /// Sets every element of `t` to `value`.
     public static func constant_(_ t: Tensor, _ value: Double) { withNoGrad { t.fill_(value) } }
+    /// Sets every element of `t` to 0.
     public static func zeros_(_ t: Tensor) { constant_(t, 0) }
+    /// Sets every element of `t` to 1.
     public static func ones_(_ t: Tensor) { constant_(t, 1) }
 
     /// A parameter: an uninitialized tensor that requires gradients.

@@ -4,9 +4,11 @@ import Foundation
 /// (running statistics, fixed tables). It appears in `stateDict()`; it is not a parameter.
 @propertyWrapper
 public final class Buffer {
+    /// The tensor held; assigning replaces it (the key in `stateDict()` stays the property's name).
     public var wrappedValue: Tensor
     /// Whether it is saved in `stateDict()` (PyTorch's `persistent`).
     public let persistent: Bool
+    /// A buffer holding `wrappedValue`; `persistent: false` keeps it out of `stateDict()`.
     public init(wrappedValue: Tensor, persistent: Bool = true) {
         self.wrappedValue = wrappedValue
         self.persistent = persistent
@@ -25,6 +27,7 @@ open class Module {
     /// Training mode (dropout active) or evaluation mode. Set with `train()` / `eval()`.
     public private(set) var isTraining = true
 
+    /// A module in training mode with no parameters of its own; subclasses add stored properties.
     public init() {}
 
     /// Switches this module and every submodule to training mode.
@@ -96,6 +99,7 @@ open class Module {
 
     /// Copies `dict`'s tensors into this module's parameters and buffers, in place.
     ///
+    /// - Parameter dict: tensors keyed as ``stateDict()`` keys them.
     /// - Parameter strict: when true, the keys must match exactly.
     /// - Throws: ``TorchError/stateDict(_:)`` naming missing or unexpected keys, or a shape
     ///   that differs; nothing is copied then.
@@ -194,20 +198,26 @@ open class Module {
 
 /// A module that maps one tensor to one tensor, so that it can sit in a ``Sequential``.
 public protocol Layer: Module {
+    /// Maps `x` to the layer's output; the shapes are each layer's own contract.
     func callAsFunction(_ x: Tensor) -> Tensor
 }
 
 /// Layers applied in order. Keys are the positions, as in PyTorch (`0.weight`, `2.bias`).
 public final class Sequential: Module, Layer {
+    /// The layers, applied first to last.
     public let layers: [any Layer]
 
+    /// Layers applied in the order of `layers`.
     public init(_ layers: [any Layer]) { self.layers = layers }
+    /// Layers applied in the order given.
     public convenience init(_ layers: any Layer...) { self.init(layers) }
 
+    /// The layers keyed by position ("0", "1", …), PyTorch's `Sequential` keys.
     public override func namedChildren() -> [(String, Module)] {
         layers.enumerated().map { (String($0.offset), $0.element as Module) }
     }
 
+    /// Applies each layer to the previous one's output: x → layers[n−1](…layers[0](x)).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         layers.reduce(x) { $1($0) }
     }

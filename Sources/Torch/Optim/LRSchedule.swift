@@ -2,14 +2,19 @@ import Foundation
 
 /// A learning-rate schedule: the rate for a step, given the base rate.
 public protocol LRSchedule: Sendable {
+    /// The learning rate for 0-based `step`, given the optimizer's initial rate `base`.
     func learningRate(step: Int, base: Double) -> Double
 }
 
 /// Multiplies the rate by `gamma` every `stepSize` steps (`torch.optim.lr_scheduler.StepLR`).
 public struct StepLR: LRSchedule {
+    /// The number of steps between decays.
     public let stepSize: Int
+    /// The factor applied at each decay.
     public let gamma: Double
+    /// A schedule multiplying the rate by `gamma` every `stepSize` steps (`stepSize` > 0).
     public init(stepSize: Int, gamma: Double = 0.1) { self.stepSize = stepSize; self.gamma = gamma }
+    /// base · gamma^⌊step / stepSize⌋.
     public func learningRate(step: Int, base: Double) -> Double {
         base * Foundation.pow(gamma, Double(step / stepSize))
     }
@@ -20,12 +25,17 @@ public struct StepLR: LRSchedule {
 /// [Loshchilov & Hutter 2017](https://arxiv.org/abs/1608.03983)). The same rates as PyTorch's
 /// `SequentialLR([LinearLR(1/warmup, total_iters=warmup-1), CosineAnnealingLR(total-warmup, eta_min)], [warmup])`.
 public struct CosineWithWarmup: LRSchedule {
+    /// The number of warm-up steps (0 for none).
     public let warmupSteps: Int
+    /// The step at which the cosine reaches `minLearningRate`; later steps keep it.
     public let totalSteps: Int
+    /// The rate at the end of the decay.
     public let minLearningRate: Double
+    /// A warm-up of `warmupSteps` steps, then cosine decay to `minLearningRate` at `totalSteps`.
     public init(warmupSteps: Int, totalSteps: Int, minLearningRate: Double = 0) {
         self.warmupSteps = warmupSteps; self.totalSteps = totalSteps; self.minLearningRate = minLearningRate
     }
+    /// base·(step + 1)/warmupSteps during warm-up, then min + (base − min)·(1 + cos(π·t/span))/2 with t the steps since warm-up, capped at span = totalSteps − warmupSteps.
     public func learningRate(step: Int, base: Double) -> Double {
         if step < warmupSteps { return base * Double(step + 1) / Double(warmupSteps) }
         let span = Double(Swift.max(1, totalSteps - warmupSteps))
@@ -36,12 +46,16 @@ public struct CosineWithWarmup: LRSchedule {
 
 /// Drives an optimizer's learning rate with a schedule: call `step()` after each optimizer step.
 public final class LRScheduler {
+    /// The optimizer whose `learningRate` is set.
     public let optimizer: any Optimizer
+    /// The schedule giving the rate for each step.
     public let schedule: any LRSchedule
+    /// The optimizer's learning rate when the scheduler was made, the `base` of every `schedule` call.
     public let baseLearningRate: Double
     /// Steps taken so far.
     public private(set) var stepCount = 0
 
+    /// Takes `optimizer`'s current rate as the base and sets its rate to the schedule's rate for step 0.
     public init(_ optimizer: any Optimizer, schedule: any LRSchedule) {
         self.optimizer = optimizer
         self.schedule = schedule

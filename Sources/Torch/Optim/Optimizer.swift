@@ -55,11 +55,16 @@ func checkCount(_ hyper: [String: String], _ expected: Int, _ kind: String) thro
 /// Stochastic gradient descent with optional momentum, Nesterov momentum and L2 weight
 /// decay, as `torch.optim.SGD`.
 public final class SGD: Optimizer {
+    /// The parameters updated, in order.
     public let parameters: [Tensor]
+    /// The step size; a scheduler may change it between steps.
     public var learningRate: Double
+    /// Momentum factor, dampening of the momentum buffer, L2 weight decay added to the gradient, and whether the momentum is Nesterov's.
     public let momentum: Double, dampening: Double, weightDecay: Double, nesterov: Bool
     private var buffers: [Tensor?]
 
+    /// SGD over `parameters` with PyTorch's defaults for the rest.
+    /// Stops the process (a precondition) when `nesterov` is set without momentum > 0 and dampening 0.
     public init(_ parameters: [Tensor], learningRate: Double, momentum: Double = 0, dampening: Double = 0,
                 weightDecay: Double = 0, nesterov: Bool = false) {
         precondition(!nesterov || (momentum > 0 && dampening == 0), "SGD: Nesterov momentum requires momentum > 0 and dampening 0")
@@ -69,6 +74,7 @@ public final class SGD: Optimizer {
         buffers = Array(repeating: nil, count: parameters.count)
     }
 
+    /// One update of every parameter with a gradient: decay, momentum buffer, then p −= lr·g, as `torch.optim.SGD`.
     public func step() {
         withNoGrad {
             for (i, p) in parameters.enumerated() {
@@ -88,6 +94,7 @@ public final class SGD: Optimizer {
         }
     }
 
+    /// The momentum buffers as "state.<i>.momentum_buffer", with "optimizer", "parameter_count", "lr", "momentum", "dampening", "weight_decay" and "nesterov" as strings.
     public func stateDict() -> (tensors: [String: Tensor], hyperparameters: [String: String]) {
         var t: [String: Tensor] = [:]
         for (i, b) in buffers.enumerated() { if let b { t["state.\(i).momentum_buffer"] = b } }
@@ -96,6 +103,8 @@ public final class SGD: Optimizer {
                     "nesterov": "\(nesterov)"])
     }
 
+    /// Restores the momentum buffers and the learning rate saved by ``stateDict()``.
+    /// - Throws: ``TorchError/stateDict(_:)`` when the state is another optimizer's, is for another number of parameters, or holds a buffer whose shape differs from its parameter's.
     public func loadStateDict(tensors: [String: Tensor], hyperparameters: [String: String]) throws {
         try checkCount(hyperparameters, parameters.count, "SGD")
         for (i, p) in parameters.enumerated() { buffers[i] = try stateTensor(tensors, i, "momentum_buffer", like: p) }
@@ -107,11 +116,15 @@ public final class SGD: Optimizer {
 /// decay, [Loshchilov & Hutter 2019](https://arxiv.org/abs/1711.05101)), as `torch.optim.Adam`
 /// and `torch.optim.AdamW`.
 public final class Adam: Optimizer {
+    /// The parameters updated, in order.
     public let parameters: [Tensor]
+    /// The step size; a scheduler may change it between steps.
     public var learningRate: Double
+    /// The decay rates of the first and second moment estimates, the term added to the denominator, and the weight decay.
     public let beta1: Double, beta2: Double, eps: Double, weightDecay: Double
     /// AdamW: weight decay shrinks the parameters directly instead of adding to the gradient.
     public let decoupledWeightDecay: Bool
+    /// Whether to use the maximum of past second moments (AMSGrad, [Reddi et al. 2018](https://openreview.net/forum?id=ryQu7f-RW)).
     public let amsgrad: Bool
     private var steps: [Int]
     private var expAvg: [Tensor?]
@@ -134,6 +147,7 @@ public final class Adam: Optimizer {
 
     var name: String { decoupledWeightDecay ? "AdamW" : "Adam" }
 
+    /// One update of every parameter with a gradient, as `torch.optim.Adam`/`AdamW`'s single-tensor path.
     public func step() {
         withNoGrad {
             for (i, p) in parameters.enumerated() {
@@ -170,6 +184,7 @@ public final class Adam: Optimizer {
         }
     }
 
+    /// Per parameter that has taken a step: "state.<i>.step" (a float32 scalar), "exp_avg", "exp_avg_sq" and, with AMSGrad, "max_exp_avg_sq"; the hyperparameters as strings.
     public func stateDict() -> (tensors: [String: Tensor], hyperparameters: [String: String]) {
         var t: [String: Tensor] = [:]
         for i in parameters.indices where expAvg[i] != nil {
@@ -183,6 +198,8 @@ public final class Adam: Optimizer {
                     "amsgrad": "\(amsgrad)"])
     }
 
+    /// Restores the moments, step counts and learning rate saved by ``stateDict()``.
+    /// - Throws: ``TorchError/stateDict(_:)`` when the state is another optimizer's, is for another number of parameters, or holds a moment whose shape differs from its parameter's.
     public func loadStateDict(tensors: [String: Tensor], hyperparameters: [String: String]) throws {
         try checkCount(hyperparameters, parameters.count, name)
         for (i, p) in parameters.enumerated() {

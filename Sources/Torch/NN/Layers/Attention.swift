@@ -8,12 +8,19 @@ public final class MultiheadAttention: Module {
     public var inProjWeight: Tensor
     /// (3E), or nil without bias.
     public var inProjBias: Tensor?
+    /// The output projection, E → E (`out_proj`).
     public var outProj: Linear
+    /// E, the model width of queries, keys, values and the output.
     public let embedDim: Int
+    /// The number of heads; each has E / numHeads dimensions.
     public let numHeads: Int
+    /// The dropout probability on the attention weights, applied in training mode only.
     public let dropout: Double
+    /// True when inputs and outputs are (B, T, E), false for PyTorch's (T, B, E).
     public let batchFirst: Bool
 
+    /// An attention layer of width `embedDim` split into `numHeads` heads, initialized as PyTorch (in_proj xavier-uniform, out_proj as a `Linear`, biases zero); float32 on the CPU by default.
+    /// Stops the process when `embedDim` is not divisible by `numHeads` (a precondition).
     public init(embedDim: Int, numHeads: Int, dropout: Double = 0, bias: Bool = true, batchFirst: Bool = true,
                 dtype: DType = .float32, device: Device = .cpu) {
         precondition(embedDim % numHeads == 0, "MultiheadAttention: embedDim \(embedDim) is not divisible by numHeads \(numHeads)")
@@ -37,10 +44,14 @@ public final class MultiheadAttention: Module {
     ///
     /// - Parameters:
     ///   - query: (B, T, E); key, value: (B, S, E) (sequence-first when `batchFirst` is false).
+    ///   - key: (B, S, E), the positions attended to.
+    ///   - value: (B, S, E), what each attended position contributes.
     ///   - keyPaddingMask: (B, S) bool, true where a key is padding and must be ignored.
     ///   - attentionMask: (T, S) or (B·heads, T, S); bool true = not allowed, or float added to the scores.
     ///   - needWeights: also return the attention weights (B, T, S), averaged over heads
     ///     unless `averageWeights` is false ((B, heads, T, S)).
+    ///   - averageWeights: with `needWeights`, average the weights over heads (true) or return them per head.
+    ///   - isCausal: also mask every key after its query's position (a causal mask).
     /// - Returns: the output (B, T, E) and the weights when asked for.
     public func callAsFunction(_ query: Tensor, _ key: Tensor, _ value: Tensor, keyPaddingMask: Tensor? = nil,
                                attentionMask: Tensor? = nil, needWeights: Bool = false, averageWeights: Bool = true,
@@ -112,6 +123,7 @@ extension Tensor {
 
 /// The activation of a Transformer's feed-forward block.
 public enum Activation: Sendable {
+    /// Rectified linear (PyTorch's default) or exact GELU.
     case relu, gelu
     func callAsFunction(_ x: Tensor) -> Tensor { self == .relu ? x.relu() : x.gelu() }
 }
@@ -122,17 +134,28 @@ public enum Activation: Sendable {
 /// default) or before it (`normFirst`, pre-norm, which trains more stably in deep stacks;
 /// [Xiong et al. 2020](https://arxiv.org/abs/2002.04745)).
 public final class TransformerEncoderLayer: Module, Layer {
+    /// The self-attention block (`self_attn`).
     public var selfAttn: MultiheadAttention
+    /// The feed-forward block's first projection, dModel → dimFeedforward.
     public var linear1: Linear
+    /// The dropout after the feed-forward activation.
     public var dropout: Dropout
+    /// The feed-forward block's second projection, dimFeedforward → dModel.
     public var linear2: Linear
+    /// The LayerNorm around the self-attention block (before it when `normFirst`, else after the residual sum).
     public var norm1: LayerNorm
+    /// The LayerNorm around the feed-forward block (before it when `normFirst`, else after the residual sum).
     public var norm2: LayerNorm
+    /// The dropout on the self-attention output.
     public var dropout1: Dropout
+    /// The dropout on the feed-forward output.
     public var dropout2: Dropout
+    /// True for pre-norm (LayerNorm before each block), false for post-norm (PyTorch's default).
     public let normFirst: Bool
+    /// The feed-forward activation.
     public let activation: Activation
 
+    /// An encoder layer of width `dModel` with `numHeads` heads and a feed-forward block of width `dimFeedforward`; every sublayer initialized as its PyTorch counterpart, float32 on the CPU by default.
     public init(dModel: Int, numHeads: Int, dimFeedforward: Int = 2048, dropout: Double = 0.1,
                 activation: Activation = .relu, layerNormEps: Double = 1e-5, batchFirst: Bool = true,
                 normFirst: Bool = false, bias: Bool = true, dtype: DType = .float32, device: Device = .cpu) {
@@ -168,6 +191,7 @@ public final class TransformerEncoderLayer: Module, Layer {
         return norm2(h + feedForward(h))
     }
 
+    /// x: (B, T, E) → (B, T, E), with no padding mask.
     public func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, keyPaddingMask: nil) }
 
     /// PyTorch's conditions for its fused inference kernel, and the call.
