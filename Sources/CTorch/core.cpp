@@ -234,6 +234,7 @@ lt_status lt_autograd_grad(const lt_tensor *outputs, int64_t nout, const lt_tens
 
 // MARK: boxed calls
 struct lt_stack_s { torch::jit::Stack values; };
+struct lt_object_s { c10::IValue value; };
 
 lt_status lt_op_find(const char *name, const char *overload, lt_op *out) {
     LT_GUARD({
@@ -271,6 +272,9 @@ void lt_stack_push_tensor_list(lt_stack s, const lt_tensor *v, int64_t n) {
     for (int64_t i = 0; i < n; i++) ts.push_back(T(v[i]));
     s->values.emplace_back(std::move(ts));
 }
+void lt_stack_push_object(lt_stack s, lt_object o) { s->values.push_back(o->value); }
+lt_object lt_stack_object(lt_stack s, int64_t i) { return new lt_object_s{s->values[i]}; }
+void lt_object_free(lt_object o) { delete o; }
 lt_status lt_op_call(lt_op op, lt_stack s) {
     LT_GUARD({
         auto handle = reinterpret_cast<const c10::OperatorHandle *>(op);
@@ -296,6 +300,7 @@ int32_t lt_stack_tag(lt_stack s, int64_t i) {
     if (v.isDouble()) return 3;
     if (v.isBool()) return 4;
     if (v.isTensorList()) return 5;
+    if (v.isObject() || v.isCapsule()) return 7;
     return 6;
 }
 lt_tensor lt_stack_tensor(lt_stack s, int64_t i) { return wrap(s->values[i].toTensor()); }

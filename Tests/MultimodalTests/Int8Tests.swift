@@ -78,6 +78,31 @@ import Torch
         expectClose(viaKernel, withNoGrad { quantized(x) }, rtol: 1e-5, atol: 1e-5, "_weight_int8pack_mm vs dequantized")
     }
 
+    /// fbgemm's dynamic kernel (`quantized::linear_dynamic`) computes Σ ŵ·x̂ with x̂ the input
+    /// quantized per tensor to 0…127 (scale s = (max(x, 0) − min(x, 0)) / 127): each x̂ is
+    /// within s of x (s/2 from rounding, up to s/2 more from the rounded zero point), so each
+    /// output is within Σ|ŵ|·s of the dequantized layer's.
+    @Test func dynamicKernelIsWithinTheActivationRoundingBound() {
+        manualSeed(26)
+        let linear = Linear(64, 48)
+        let quantized = QuantizedLinear(linear, kernel: .dynamic)
+        let x = Tensor.randn([2, 5, 64])
+        let dynamic = withNoGrad { quantized(x) }
+        #expect(dynamic.shape == [2, 5, 48] && dynamic.dtype == .float32)
+        quantized.kernel = .dequantized
+        let dequantized = withNoGrad { quantized(x) }
+        let s = (max(x.max().item(), 0) - min(x.min().item(), 0)) / 127
+        let bound = quantized.weight.dequantized().abs().sum(dim: 1).reshape(1, 1, 48) * s   // (1, 1, 48)
+        let excess = ((dynamic - dequantized).abs() - bound).max().item()
+        #expect(excess <= 1e-5, "exceeds the bound by \(excess)")
+        let difference = (dynamic - dequantized).abs().max().item()
+        #expect(difference > 0, "the int8 kernel ran (its activations are rounded)")
+        #expect(((dynamic - dequantized).norm() / dequantized.norm()).item() < 0.02)
+        // The packed weight is made once and reused: a second call gives the same bits.
+        quantized.kernel = .dynamic
+        expectIdentical(withNoGrad { quantized(x) }, dynamic, "second call")
+    }
+
     @Test func calibrationFixesPerTensorInputScales() {
         manualSeed(26)
         let model = Sequential(Linear(16, 32), ReLU(), Linear(32, 4))

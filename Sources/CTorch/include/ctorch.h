@@ -22,6 +22,9 @@ extern "C" {
 typedef struct lt_tensor_s *lt_tensor;
 typedef struct lt_stack_s *lt_stack;
 typedef const struct lt_op_s *lt_op;
+/// An operator value that is neither a tensor nor a plain value (a TorchBind object such as
+/// the packed weights of `quantized::linear_prepack`), kept alive until freed.
+typedef struct lt_object_s *lt_object;
 typedef int32_t lt_status;
 
 // MARK: errors
@@ -181,17 +184,20 @@ void lt_stack_push_string(lt_stack s, const char *v);
 void lt_stack_push_int_list(lt_stack s, const int64_t *v, int64_t n);
 void lt_stack_push_double_list(lt_stack s, const double *v, int64_t n);
 void lt_stack_push_tensor_list(lt_stack s, const lt_tensor *v, int64_t n);
+void lt_stack_push_object(lt_stack s, lt_object o);
 /// Calls `op` with the stack's arguments; missing trailing arguments take the
 /// schema's defaults. On return the stack holds the results.
 lt_status lt_op_call(lt_op op, lt_stack s);
 int64_t lt_stack_size(lt_stack s);
-/// 0 none, 1 tensor, 2 int, 3 double, 4 bool, 5 tensor list, 6 other
+/// 0 none, 1 tensor, 2 int, 3 double, 4 bool, 5 tensor list, 6 other, 7 object
 int32_t lt_stack_tag(lt_stack s, int64_t i);
 lt_tensor lt_stack_tensor(lt_stack s, int64_t i);     // new handle
 int64_t lt_stack_int(lt_stack s, int64_t i);
 double lt_stack_double(lt_stack s, int64_t i);
 int64_t lt_stack_list_size(lt_stack s, int64_t i);
 lt_tensor lt_stack_list_tensor(lt_stack s, int64_t i, int64_t j);
+lt_object lt_stack_object(lt_stack s, int64_t i);      // new handle
+void lt_object_free(lt_object o);
 
 #ifdef __cplusplus
 }

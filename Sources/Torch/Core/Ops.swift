@@ -23,8 +23,19 @@ public enum OpValue {
     case tensors([Tensor])
     /// Python's None: an omitted optional argument, or a result that is None.
     case none
+    /// An operator object that is neither a tensor nor a plain value (a TorchBind class such
+    /// as `quantized::linear_prepack`'s packed weights): passed back to the ops that take it.
+    case object(OpObject)
     /// A result of a type this bridge does not convert.
     case other
+}
+
+/// An operator value held by libtorch that Swift only passes along (packed weights, say);
+/// freed when the last reference goes.
+public final class OpObject: @unchecked Sendable {
+    let handle: lt_object
+    init(handle: lt_object) { self.handle = handle }
+    deinit { lt_object_free(handle) }
 }
 
 /// The results of a boxed call.
@@ -50,6 +61,11 @@ public struct OpResults {
     public func double(_ i: Int) -> Double {
         if i < values.count, case .double(let v) = values[i] { return v }
         return .nan
+    }
+    /// The i-th result as an operator object, or nil (after a recorded failure).
+    public func object(_ i: Int) -> OpObject? {
+        if i < values.count, case .object(let o) = values[i] { return o }
+        return nil
     }
     /// The i-th result as a Bool; an int result counts as true when nonzero (false when it is neither).
     public func bool(_ i: Int) -> Bool {
@@ -117,6 +133,7 @@ public enum Ops {
             case .tensors(let ts):
                 let handles: [lt_tensor?] = ts.map { $0.handle }
                 handles.withUnsafeBufferPointer { lt_stack_push_tensor_list(stack, $0.baseAddress, Int64(ts.count)) }
+            case .object(let o): lt_stack_push_object(stack, o.handle)
             case .none, .other: lt_stack_push_none(stack)
             }
         }
@@ -135,6 +152,7 @@ public enum Ops {
             case 5:
                 let n = lt_stack_list_size(stack, i)
                 results.append(.tensors((0..<n).map { Tensor(handle: lt_stack_list_tensor(stack, i, $0)) }))
+            case 7: results.append(.object(OpObject(handle: lt_stack_object(stack, i))))
             default: results.append(.other)
             }
         }
