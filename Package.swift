@@ -103,7 +103,7 @@ let package = Package(
             dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "TorchDemo", dependencies: ["Torch"]),
-        .executableTarget(name: "TorchBench", dependencies: ["Torch"], path: "bench/TorchBench"),
+        .executableTarget(name: "TorchBench", dependencies: ["Torch", "Multimodal"], path: "bench/TorchBench"),
         .executableTarget(name: "LabBench", dependencies: ["Lab", .product(name: "Crypto", package: "swift-crypto")],
                           path: "bench/LabBench"),
         .testTarget(

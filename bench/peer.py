@@ -165,6 +165,25 @@ def bench_infer(batch, min_seconds):
     return best_rate(step, batch, min_seconds)
 
 
+def bench_feed_forward(width, int8, min_seconds):
+    """Rows per second through Linear(d, 4d) -> GELU -> Linear(4d, d) at 4,096 rows, in float32
+    or after torch.ao.quantization.quantize_dynamic (int8 weights, fbgemm/x86)."""
+    import warnings
+    torch.manual_seed(0)
+    block = nn.Sequential(nn.Linear(width, 4 * width), nn.GELU(), nn.Linear(4 * width, width)).eval()
+    if int8:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            block = torch.ao.quantization.quantize_dynamic(block, {nn.Linear}, dtype=torch.qint8)
+    x = torch.randn(4096, width)
+
+    def step():
+        with torch.no_grad():
+            block(x)
+
+    return best_rate(step, 4096, min_seconds)
+
+
 def bench_add(iters):
     a = torch.randn(64, 64)
     b = torch.randn(64, 64)
@@ -244,6 +263,11 @@ def main():
         key = f"infer_b{batch}"
         results[key] = {"value": bench_infer(batch, min_seconds), "unit": "samples/s"}
         print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
+    for width in (64, 256, 512):
+        for int8 in (False, True):
+            key = f"ffn_d{width}_{'int8' if int8 else 'float32'}"
+            results[key] = {"value": bench_feed_forward(width, int8, min_seconds), "unit": "samples/s"}
+            print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
     results["add_64x64"] = {"value": bench_add(add_iters), "unit": "us/op"}
     print(f"add_64x64: {results['add_64x64']['value']:.3f} us/op", file=sys.stderr)
 

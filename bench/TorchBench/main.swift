@@ -4,9 +4,12 @@
 //
 // train_b256, train_b16   training throughput of the reference CLIP-style model (AdamW), samples/s
 // infer_b256, infer_b16   inference throughput of both towers (eval, no grad), samples/s
+// ffn_dD_float32, ffn_dD_int8   rows/s through Linear(D, 4D) → GELU → Linear(4D, D) at 4,096 rows, float32 and
+//                         dynamically quantized int8 (fbgemm), D = 64 (the CLIP text tower's width here), 256, 512
 // add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
 // add_64x64_boxed         the same op through the generic dispatcher call, µs/op (why hot ops are hand-written)
 import Foundation
+import Multimodal
 import Torch
 
 // MARK: the reference model (bench/peer.py holds the same in PyTorch)
@@ -123,6 +126,28 @@ func benchAdd(boxed: Bool) -> Double {
     return best / Double(addIterations) * 1e6
 }
 
+/// Rows per second through a Transformer feed-forward block, Linear(d, 4d) → GELU → Linear(4d, d),
+/// at 4,096 rows (batch 256 × 16 tokens), in float32 or with both Linears dynamically
+/// quantized to int8 (fbgemm's kernels, as PyTorch's `quantize_dynamic`).
+func benchFeedForward(width: Int, int8: Bool) -> Double {
+    manualSeed(0)
+    let up = Linear(width, 4 * width), down = Linear(4 * width, width)
+    let block = int8 ? Sequential(QuantizedLinear(up, kernel: .dynamic), GELU(), QuantizedLinear(down, kernel: .dynamic))
+        : Sequential(up, GELU(), down)
+    block.eval()
+    let x = Tensor.randn([4096, width])
+    return bestRate(batch: 4096) { withNoGrad { _ = block(x) } }
+}
+
+if arguments.contains("--ffn") {
+    // Diagnostic: the feed-forward entries alone (bench/peer.py has the same).
+    for width in [64, 256, 512] {
+        let float = benchFeedForward(width: width, int8: false), int8 = benchFeedForward(width: width, int8: true)
+        print(String(format: "d=%d  float32 %.0f rows/s  int8 %.0f rows/s  int8/float32 %.2f×", width, float, int8, int8 / float))
+    }
+    exit(0)
+}
+
 if arguments.contains("--parts") {
     // Diagnostic: milliseconds per part of one training step at batch 256 (bench/parts.py is PyTorch's).
     let model = CLIP()
@@ -150,6 +175,10 @@ var results: [String: Any] = [:]
 }
 for batch in [256, 16] { record("train_b\(batch)", benchTrain(batch), "samples/s") }
 for batch in [256, 16] { record("infer_b\(batch)", benchInfer(batch), "samples/s") }
+for width in [64, 256, 512] {
+    record("ffn_d\(width)_float32", benchFeedForward(width: width, int8: false), "samples/s")
+    record("ffn_d\(width)_int8", benchFeedForward(width: width, int8: true), "samples/s")
+}
 record("add_64x64", benchAdd(boxed: false), "us/op")
 record("add_64x64_boxed", benchAdd(boxed: true), "us/op")
 
