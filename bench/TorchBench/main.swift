@@ -6,6 +6,8 @@
 // infer_b256, infer_b16   inference throughput of both towers (eval, no grad), samples/s
 // ffn_dD_float32, ffn_dD_int8   rows/s through Linear(D, 4D) → GELU → Linear(4D, D) at 4,096 rows, float32 and
 //                         dynamically quantized int8 (fbgemm), D = 64 (the CLIP text tower's width here), 256, 512
+// loader_augment_inline, loader_augment_prefetch   a small CNN's training samples/s over DataLoader batches
+//                         augmented by Augment.affine, made in line or on a background thread (Lab only)
 // add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
 // add_64x64_boxed         the same op through the generic dispatcher call, µs/op (why hot ops are hand-written)
 import Foundation
@@ -139,6 +141,36 @@ func benchFeedForward(width: Int, int8: Bool) -> Double {
     return bestRate(batch: 4096) { withNoGrad { _ = block(x) } }
 }
 
+/// Samples per second of a training loop over 28×28 images whose batches are augmented
+/// (`Augment.affine`) by a `DataLoader`, with the next batch made on a background thread
+/// (`prefetch`) or in line: how much of the augmentation the training step hides.
+func benchLoader(prefetch: Bool) -> Double {
+    manualSeed(0)
+    let images = Tensor.randn([4096, 1, 28, 28]), labels = Tensor.randint(0, 10, [4096])
+    let model = Sequential(Conv2d(1, 16, kernelSize: 3, padding: 1), ReLU(), MaxPool2d(2), Flatten(), Linear(16 * 14 * 14, 10))
+    let optimizer = AdamW(model.parameters(), learningRate: 1e-3)
+    let loader = DataLoader(count: 4096, batchSize: 128, seed: 0, dropLast: true, prefetch: prefetch) { [images, labels] indices in
+        let index = Tensor(indices.map(Int64.init), shape: [indices.count])
+        return [Augment.affine(images.indexSelect(dim: 0, index: index), degrees: 10, shift: 2, scale: 0.1),
+                labels.indexSelect(dim: 0, index: index)]
+    }
+    var epoch = 0
+    var batches = loader.epoch(0).makeIterator()
+    return bestRate(batch: 128) {
+        guard let batch = batches.next() else { epoch += 1; batches = loader.epoch(epoch).makeIterator(); return }
+        let loss = F.crossEntropy(model(batch[0]), batch[1])
+        optimizer.zeroGrad()
+        loss.backward()
+        optimizer.step()
+    }
+}
+
+if arguments.contains("--loader") {
+    let eager = benchLoader(prefetch: false), ahead = benchLoader(prefetch: true)
+    print(String(format: "in line %.0f samples/s  prefetching %.0f samples/s  %.2f×", eager, ahead, ahead / eager))
+    exit(0)
+}
+
 if arguments.contains("--ffn") {
     // Diagnostic: the feed-forward entries alone (bench/peer.py has the same).
     for width in [64, 256, 512] {
@@ -179,6 +211,8 @@ for width in [64, 256, 512] {
     record("ffn_d\(width)_float32", benchFeedForward(width: width, int8: false), "samples/s")
     record("ffn_d\(width)_int8", benchFeedForward(width: width, int8: true), "samples/s")
 }
+record("loader_augment_inline", benchLoader(prefetch: false), "samples/s")
+record("loader_augment_prefetch", benchLoader(prefetch: true), "samples/s")
 record("add_64x64", benchAdd(boxed: false), "us/op")
 record("add_64x64_boxed", benchAdd(boxed: true), "us/op")
 

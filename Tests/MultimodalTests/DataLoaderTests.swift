@@ -1,0 +1,68 @@
+import Foundation
+import Testing
+import Torch
+@testable import Multimodal
+
+@Suite(.serialized) struct DataLoaderTests {
+    @Test func eachEpochIsASeededPermutationOfEverySample() {
+        let loader = DataLoader(count: 103, batchSize: 10, seed: 7) { $0 }
+        let first = loader.order(epoch: 0)
+        #expect(first.sorted() == Array(0..<103), "every sample once")
+        #expect(first != Array(0..<103), "shuffled")
+        #expect(loader.order(epoch: 0) == first, "a pure function of seed and epoch")
+        #expect(loader.order(epoch: 1) != first, "a new order each epoch")
+        #expect(DataLoader(count: 103, batchSize: 10, seed: 8) { $0 }.order(epoch: 0) != first, "another seed, another order")
+        let batches = Array(loader.epoch(0))
+        #expect(batches.count == 11 && batches.last!.count == 3 && batches.flatMap { $0 } == first)
+        let dropping = DataLoader(count: 103, batchSize: 10, seed: 7, dropLast: true) { $0 }
+        #expect(dropping.batchesPerEpoch == 10 && Array(dropping.epoch(0)).allSatisfy { $0.count == 10 })
+        #expect(Array(DataLoader(count: 5, batchSize: 2, shuffle: false, seed: 7) { $0 }.epoch(3)) == [[0, 1], [2, 3], [4]])
+        #expect(Array(DataLoader(count: 0, batchSize: 2, seed: 7) { $0 }.epoch(0)).isEmpty)
+    }
+
+    @Test func tensorBatchesAreTheRowsOfTheirIndicesWithOrWithoutPrefetch() {
+        manualSeed(3)
+        let x = Tensor.randn([50, 3, 4]), y = Tensor.arange(0, 50, dtype: .int64)
+        let eager = DataLoader(tensors: [x, y], batchSize: 8, seed: 11, prefetch: false)
+        let ahead = DataLoader(tensors: [x, y], batchSize: 8, seed: 11, prefetch: true)
+        for epoch in 0..<2 {
+            let indices = eager.epoch(epoch).indices
+            let a = Array(eager.epoch(epoch)), b = Array(ahead.epoch(epoch))
+            #expect(a.count == 7 && b.count == 7)
+            for (i, (batch, other)) in zip(a, b).enumerated() {
+                #expect(batch[1].asArray(Int.self) == indices[i], "labels are the batch's indices")
+                expectIdentical(batch[0], x.indexSelect(dim: 0, index: Tensor(indices[i].map(Int64.init), shape: [indices[i].count])), "rows")
+                expectIdentical(other[0], batch[0], "prefetched rows")
+                expectIdentical(other[1], batch[1], "prefetched labels")
+            }
+        }
+    }
+
+    @Test func prefetchingMakesTheNextBatchOnAnotherThread() {
+        final class Threads: @unchecked Sendable {
+            let lock = NSLock()
+            var seen: [Bool] = []
+            let caller = pthread_self()
+            func record() { lock.lock(); seen.append(pthread_equal(pthread_self(), caller) != 0); lock.unlock() }
+        }
+        let threads = Threads()
+        let loader = DataLoader(count: 12, batchSize: 3, seed: 1, prefetch: true) { indices -> [Int] in threads.record(); return indices }
+        #expect(Array(loader.epoch(0)).count == 4)
+        #expect(threads.seen == [true, false, false, false], "the first batch on the caller's thread, the rest ahead of time")
+        let sync = Threads()
+        let eager = DataLoader(count: 12, batchSize: 3, seed: 1, prefetch: false) { indices -> [Int] in sync.record(); return indices }
+        #expect(Array(eager.epoch(0)).count == 4 && sync.seen == [true, true, true, true])
+    }
+
+    @Test func samplesAreCollatedInBatchOrderAndLibtorchsGeneratorIsUntouched() {
+        let samples = (0..<9).map { "s\($0)" }
+        let loader = DataLoader(samples: samples, batchSize: 4, seed: 5) { $0.joined(separator: ",") }
+        let order = loader.order(epoch: 0)
+        #expect(Array(loader.epoch(0)) == [order[0..<4], order[4..<8], order[8..<9]].map { $0.map { "s\($0)" }.joined(separator: ",") })
+        manualSeed(9)
+        let before = Tensor.randn([4])
+        manualSeed(9)
+        _ = Array(DataLoader(tensors: [Tensor.zeros([20, 2])], batchSize: 3, seed: 2).epoch(0))
+        expectIdentical(Tensor.randn([4]), before, "the loader draws nothing from libtorch's generator")
+    }
+}
