@@ -103,6 +103,25 @@ import Torch
         expectIdentical(withNoGrad { quantized(x) }, dynamic, "second call")
     }
 
+    /// Quantizing the library's own text encoder in place: every Linear (attention's output
+    /// projections, the feed-forward layers, the projection) becomes int8; the float weights
+    /// leave the state dict; the output stays close.
+    @Test func quantizingInPlaceReachesTheLayersInsideAnEncoder() {
+        manualSeed(27)
+        let text = TextEncoder(vocabularySize: 20, maxLength: 5, width: 64, depth: 2, heads: 4, embeddingDim: 32)
+        text.eval()
+        let tokens = Tensor((0..<40).map { Int64($0 % 19 + 1) }, shape: [8, 5])
+        let float = withNoGrad { text(tokens) }
+        let floatBytes = Quantizer.sizeInBytes(text)
+        let quantized = Quantizer.quantize(text, kernel: .dynamic)
+        #expect(quantized.count == 2 * 3 + 1, "\(quantized.map(\.key))")
+        let keys = text.stateDictKeys()
+        #expect(keys.contains("layers.0.linear1.weight_int8") && !keys.contains("layers.0.linear1.weight"), "\(keys)")
+        let int8 = withNoGrad { text(tokens) }
+        #expect(((int8 - float).norm() / float.norm()).item() < 0.05, "relative error \(((int8 - float).norm() / float.norm()).item())")
+        #expect(Quantizer.sizeInBytes(text) < floatBytes, "smaller: \(Quantizer.sizeInBytes(text)) vs \(floatBytes)")
+    }
+
     @Test func calibrationFixesPerTensorInputScales() {
         manualSeed(26)
         let model = Sequential(Linear(16, 32), ReLU(), Linear(32, 4))

@@ -42,7 +42,7 @@ final class TinyAttentionBlock: Module {
         #expect(lora.trainableParameterCount == 4 * (20 + 12))
         #expect(lora.parameterCount() == 20 * 12 + 12 + 4 * (20 + 12))
         #expect(!lora.base.weight.requiresGrad && !(lora.base.bias?.requiresGrad ?? true))
-        #expect(lora.stateDictKeys() == ["lora_a", "lora_b", "base.weight", "base.bias"], "own parameters first, then the base's")
+        #expect(lora.stateDictKeys() == ["weight", "bias", "lora_A.weight", "lora_B.weight"], "peft's keys: the base's, then the factors")
     }
 
     @Test func trainingChangesOnlyAAndB() {
@@ -93,7 +93,7 @@ final class TinyAttentionBlock: Module {
         #expect((adapted.layers[2] as! Sequential).layers[0] is Linear)
         #expect((adapted.layers[2] as! Sequential).layers[1] is LoRALinear)
         #expect(adapted.parameterCount(trainableOnly: true) == 2 * (6 + 10) + 2 * (10 + 3))
-        #expect(adapted.stateDictKeys().contains("2.1.lora_b"))
+        #expect(adapted.stateDictKeys().contains("2.1.lora_B.weight"))
         expectIdentical(adapted(x), before, "adapted model at initialization")
     }
 
@@ -107,7 +107,7 @@ final class TinyAttentionBlock: Module {
         #expect(block.query is LoRALinear && block.value is LoRALinear)
         LoRA.freezeAllButAdapters(block)
         #expect(block.parameterCount(trainableOnly: true) == 2 * 2 * (8 + 8))
-        #expect(block.stateDictKeys().contains("query.lora_a"))
+        #expect(block.stateDictKeys().contains("query.lora_A.weight"))
         expectIdentical(block(x), before, "block at initialization")
         withNoGrad { for a in adapters { a.loraB.normal_() } }
         let unmerged = withNoGrad { block(x) }
@@ -115,5 +115,62 @@ final class TinyAttentionBlock: Module {
         expectClose(withNoGrad { block(x) }, unmerged, rtol: 0, atol: 1e-5, "merged block")
         LoRA.unmergeAll(block)
         expectIdentical(withNoGrad { block(x) }, unmerged, "unmerged block")
+    }
+
+    /// LoRA on the library's own CLIP, in place: every Linear of the text tower (attention's
+    /// output projections, the feed-forward layers, the final projection) and the image
+    /// tower's projection.
+    @Test func loraReachesTheLayersInsideCLIPsTowers() {
+        manualSeed(31)
+        let clip = CLIP(image: ImageEncoder(imageSize: 8, channels: [4], embeddingDim: 6),
+                        text: TextEncoder(vocabularySize: 20, maxLength: 5, width: 8, depth: 2, heads: 2, embeddingDim: 6))
+        clip.eval()
+        let keysBefore = clip.stateDictKeys()
+        let tokens = Tensor((0..<15).map { Int64($0 % 19 + 1) }, shape: [3, 5]), images = Tensor.rand([3, 1, 8, 8])
+        let (text0, image0) = withNoGrad { (clip.embed("text", tokens), clip.embed("image", images)) }
+        let adapters = LoRA.apply(to: clip, where: { _, _ in true }, rank: 2, alpha: 4)
+        let keys = adapters.map(\.key)
+        #expect(keys.contains("towers.text.layers.0.self_attn.out_proj") && keys.contains("towers.text.layers.1.linear2")
+                && keys.contains("towers.text.projection"), "\(keys)")
+        // Keys: every old one stays, and each adapted layer gains peft's two.
+        let keysAfter = clip.stateDictKeys()
+        #expect(Set(keysBefore).isSubset(of: Set(keysAfter)))
+        #expect(Set(keysAfter).subtracting(keysBefore) == Set(keys.flatMap { ["\($0).lora_A.weight", "\($0).lora_B.weight"] }))
+        // B starts at zero: the same outputs; only the adapters train.
+        expectIdentical(withNoGrad { clip.embed("text", tokens) }, text0, "text embedding at B = 0")
+        expectIdentical(withNoGrad { clip.embed("image", images) }, image0, "image embedding at B = 0")
+        let trainable = Set(clip.namedParameters().filter { $0.1.requiresGrad }.map(\.0))
+        #expect(trainable == Set(keys.flatMap { ["\($0).lora_A.weight", "\($0).lora_B.weight"] }), "\(trainable.sorted())")
+        // A nonzero update changes the output; merged equals unmerged.
+        withNoGrad { for (_, adapter) in adapters { adapter.loraB.copy_(Tensor.randn(adapter.loraB.shape) * 0.1) } }
+        let unmerged = withNoGrad { clip.embed("text", tokens) }
+        #expect(maxAbsDifference(unmerged, text0) > 1e-4)
+        LoRA.mergeAll(clip)
+        let merged = withNoGrad { clip.embed("text", tokens) }
+        #expect(maxAbsDifference(merged, unmerged) <= 1e-6, "merged vs unmerged: \(maxAbsDifference(merged, unmerged))")
+        LoRA.unmergeAll(clip)
+        expectIdentical(withNoGrad { clip.embed("text", tokens) }, unmerged, "after unmerge")
+        // The gradient reaches A and B through the towers.
+        clip.train()
+        clip.loss(["image": images, "text": tokens]).backward()
+        #expect(adapters.allSatisfy { $0.adapter.loraB.grad != nil }, "every adapter's B has a gradient")
+        #expect(LoRA.apply(to: clip, where: { _, _ in true }, rank: 2, alpha: 4).isEmpty, "adapted layers are not adapted twice")
+    }
+
+    @Test func loraReachesVQAModelsAttentionAndHead() {
+        manualSeed(32)
+        let model = VQAModel(image: PatchEncoder(imageSize: 16, channels: [4, 8], pooled: 2, dim: 16),
+                             vocabularySize: 20, maxLength: 6, answers: 12, heads: 2, reduction: .none)
+        model.eval()
+        let questions = Tensor((0..<(2 * 5 * 6)).map { Int64($0 % 19 + 1) }, shape: [2, 5, 6]), images = Tensor.rand([2, 1, 16, 16])
+        let before = withNoGrad { model(images, questions).logits }
+        let adapters = LoRA.apply(to: model, where: { key, _ in key.hasPrefix("attention") || key.hasPrefix("head") }, rank: 2, alpha: 2)
+        #expect(!adapters.isEmpty && adapters.allSatisfy { $0.key.hasPrefix("attention") || $0.key.hasPrefix("head") }, "\(adapters.map(\.key))")
+        expectIdentical(withNoGrad { model(images, questions).logits }, before, "logits at B = 0")
+        withNoGrad { for (_, adapter) in adapters { adapter.loraB.copy_(Tensor.randn(adapter.loraB.shape) * 0.1) } }
+        let unmerged = withNoGrad { model(images, questions).logits }
+        LoRA.mergeAll(model)
+        #expect(maxAbsDifference(withNoGrad { model(images, questions).logits }, unmerged) <= 1e-6)
+        #expect(model.namedParameters().filter { $0.1.requiresGrad }.allSatisfy { $0.0.contains(".lora_") })
     }
 }

@@ -12,7 +12,10 @@ import Torch
 /// Initialization follows the paper's reference code (microsoft/LoRA, `loralib`), which
 /// gives A PyTorch's default Linear initialization and B zeros.
 ///
-/// Keys in `stateDict()`: `base.weight`, `base.bias`, `lora_a`, `lora_b`.
+/// Keys in `stateDict()` are peft's (before its `base_layer` renaming): `weight`, `bias` (the
+/// base layer's), `lora_A.weight`, `lora_B.weight`; so a network LoRA'd in place by
+/// ``LoRA/apply(to:where:rank:alpha:dropout:)`` keeps every other key and adds
+/// `….lora_A.weight` and `….lora_B.weight` beside each adapted layer's own.
 ///
 /// ## Merging
 /// `merge()` folds (α/r)·B·A into the base weight, so inference costs one matmul, as the
@@ -27,9 +30,22 @@ public final class LoRALinear: Module, Layer {
     /// The wrapped layer, frozen.
     public let base: Linear
     /// A: (r, in).
-    public var loraA: Tensor
+    public var loraA: Tensor {
+        get { factorA.weight }
+        set { factorA.weight = newValue }
+    }
     /// B: (out, r).
-    public var loraB: Tensor
+    public var loraB: Tensor {
+        get { factorB.weight }
+        set { factorB.weight = newValue }
+    }
+    private let factorA: Factor
+    private let factorB: Factor
+    /// A or B as a module with one `weight`, for peft's keys (`lora_A.weight`).
+    private final class Factor: Module {
+        var weight: Tensor
+        init(_ weight: Tensor) { self.weight = weight }
+    }
     /// Dropout applied to the input of the low-rank path only (the paper's reference code).
     public let dropout: Dropout
     /// r: the inner dimension of the update B·A.
@@ -58,16 +74,29 @@ public final class LoRALinear: Module, Layer {
         self.alpha = alpha
         self.dropout = Dropout(dropout)
         let dtype = base.weight.dtype, device = base.weight.device
-        loraA = Tensor.empty([rank, base.inFeatures], dtype: dtype, device: device).requiringGrad()
-        loraB = Tensor.zeros([base.outFeatures, rank], dtype: dtype, device: device).requiringGrad()
+        factorA = Factor(Tensor.empty([rank, base.inFeatures], dtype: dtype, device: device).requiringGrad())
+        factorB = Factor(Tensor.zeros([base.outFeatures, rank], dtype: dtype, device: device).requiringGrad())
         super.init()
-        Init.kaimingUniform_(loraA, a: 5.0.squareRoot())
+        Init.kaimingUniform_(factorA.weight, a: 5.0.squareRoot())
         base.requiresGrad(false)
+    }
+
+    /// The base layer's weight and bias, as this layer's own (`weight`, `bias`).
+    public override func namedDirectParameters() -> [(String, Tensor)] {
+        [("weight", base.weight)] + (base.bias.map { [("bias", $0)] } ?? [])
+    }
+
+    /// `lora_A`, `lora_B` and the path's dropout (`lora_dropout`, no parameters); the base
+    /// layer is not a child: its tensors are this layer's own, and when this layer replaces
+    /// it (``LoRA/apply(to:where:rank:alpha:dropout:)``) it would otherwise be its own child.
+    public override func namedChildren() -> [(String, Module)] {
+        [("lora_A", factorA), ("lora_B", factorB), ("lora_dropout", dropout)]
     }
 
     /// x: (…, in) → (…, out).
     public func callAsFunction(_ x: Tensor) -> Tensor {
-        let y = base(x)
+        // The base's weights directly: when this layer replaces `base`, `base(x)` would call back here.
+        let y = F.linear(x, weight: base.weight, bias: base.bias)
         if isMerged { return y }
         let down = F.linear(dropout(x), weight: loraA)  // (…, r)
         let up = F.linear(down, weight: loraB)           // (…, out)
@@ -115,14 +144,36 @@ public final class LoRALinear: Module, Layer {
 
 /// Putting LoRA into an existing network.
 ///
-/// `Module` finds submodules by reflection (`Mirror`), which reads stored properties but
-/// cannot write them, and a property declared `Linear` (a final class) cannot hold a
-/// `LoRALinear`; so layers cannot be swapped by name inside an arbitrary module tree as
-/// PEFT does with `setattr`. Three ways remain, all provided here: build the network with
-/// `LoRALinear` where wanted (by construction); declare the slots `any Layer` and swap
-/// them through key paths (``apply(to:at:rank:alpha:dropout:)``); or rebuild a
-/// `Sequential`, whose layers are positional (``apply(to:targets:rank:alpha:dropout:)``).
+/// ``apply(to:where:rank:alpha:dropout:)`` adapts any `Linear` of any module in place, as
+/// peft's `get_peft_model` does with `setattr`: each chosen layer is replaced
+/// (`Linear.replace(with:)`) by a `LoRALinear` sharing its weights, wherever the layer sits
+/// (a slot typed `Linear`, an array of layers, attention's output projection, a
+/// Transformer's feed-forward). The other forms remain: by construction, through key paths
+/// to `any Layer` slots, or by rebuilding a `Sequential`.
 public enum LoRA {
+    /// Adapts, in place, every `Linear` of `module` for which `where(key, layer)` is true
+    /// (`key`: its `stateDict()` prefix, e.g. `towers.text.layers.0.linear1`), and freezes
+    /// everything else (``freezeAllButAdapters(_:)``). Layers already replaced are skipped.
+    /// `stateDict()` keeps every key and adds `KEY.lora_A.weight`, `KEY.lora_B.weight`.
+    /// (`MultiheadAttention`'s packed q/k/v projection is a tensor, not a `Linear`, as in
+    /// PyTorch: its `out_proj` can be adapted.)
+    /// - Returns: the adapters by key, in `namedModules()` order.
+    @discardableResult
+    public static func apply(to module: Module, where choose: (String, Linear) -> Bool, rank: Int, alpha: Double,
+                             dropout: Double = 0) -> [(key: String, adapter: LoRALinear)] {
+        let chosen = module.namedModules().compactMap { key, layer -> (String, Linear)? in
+            guard let linear = layer as? Linear, linear.replacement == nil, choose(key, linear) else { return nil }
+            return (key, linear)
+        }
+        let adapters = chosen.map { key, linear -> (key: String, adapter: LoRALinear) in
+            let adapter = LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
+            linear.replace(with: adapter)
+            return (key, adapter)
+        }
+        freezeAllButAdapters(module)
+        return adapters
+    }
+
     /// Wraps the `Linear` layers of `sequential` whose keys satisfy `targets`, recursing into
     /// nested `Sequential`s, and returns a new `Sequential` sharing every other layer.
     /// Keys are those of `stateDict()` prefixes: `"2"`, `"1.0"`.

@@ -4,16 +4,35 @@ import Torch
 /// (Krishnamoorthi 2018, [arXiv:1806.08342](https://arxiv.org/abs/1806.08342)): weights per
 /// output channel, activations per tensor after calibration.
 ///
-/// `Module` finds submodules by reflection (`Mirror`), which can read stored properties but
-/// not write them, and a property declared `Linear` (a final class) cannot hold a
-/// `QuantizedLinear`; so layers cannot be swapped by name inside an arbitrary module tree
-/// (as `torch.ao.quantization.convert` does with `setattr`). Quantize by construction
-/// (``quantize(_:)-linear``), through key paths to slots declared `any Layer`
+/// ``quantize(_:where:kernel:)`` quantizes any `Linear` of any module in place, as
+/// `torch.ao.quantization.quantize_dynamic` does with `setattr`: each chosen layer is
+/// replaced (`Linear.replace(with:)`) by its `QuantizedLinear`. The other forms remain: by
+/// construction (``quantize(_:)-linear``), through key paths to slots declared `any Layer`
 /// (``quantize(_:at:)``), or by rebuilding a `Sequential` (``quantize(_:targets:)``).
 /// Calibration only reads the tree, so ``calibrate(_:batches:run:)`` works on any module.
 public enum Quantizer {
     /// The int8 version of `linear`.
     public static func quantize(_ linear: Linear) -> QuantizedLinear { QuantizedLinear(linear) }
+
+    /// Replaces, in place, every `Linear` of `module` for which `where(key, layer)` is true by
+    /// its int8 version computing with `kernel` (``QuantizedLinear/Kernel/dynamic`` for
+    /// int8 arithmetic). The float weights leave `stateDict()` and ``sizeInBytes(_:)``: each
+    /// key `K.weight` becomes `K.weight_int8` and `K.weight_scale` (a saved model is 4×
+    /// smaller; in memory the replaced `Linear` still holds its float weight).
+    /// - Returns: the quantized layers by key, in `namedModules()` order.
+    @discardableResult
+    public static func quantize(_ module: Module, where choose: (String, Linear) -> Bool = { _, _ in true },
+                                kernel: QuantizedLinear.Kernel = .dequantized) -> [(key: String, layer: QuantizedLinear)] {
+        let chosen = module.namedModules().compactMap { key, layer -> (String, Linear)? in
+            guard let linear = layer as? Linear, linear.replacement == nil, choose(key, linear) else { return nil }
+            return (key, linear)
+        }
+        return chosen.map { key, linear in
+            let quantized = QuantizedLinear(linear, kernel: kernel)
+            linear.replace(with: quantized)
+            return (key, quantized)
+        }
+    }
 
     /// The int8 version of `conv`.
     public static func quantize(_ conv: Conv2d) -> QuantizedConv2d { QuantizedConv2d(conv) }

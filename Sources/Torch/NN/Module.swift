@@ -183,7 +183,8 @@ open class Module {
 
     func visit(prefix: String, _ body: (String, Module) -> Void) {
         body(prefix, self)
-        for (name, child) in namedChildren() { child.visit(prefix: prefix + name + ".", body) }
+        // A child named "" stands at its parent's key (a replaced `Linear`'s replacement).
+        for (name, child) in namedChildren() { child.visit(prefix: name.isEmpty ? prefix : prefix + name + ".", body) }
     }
 
     /// camelCase → snake_case: the key PyTorch uses for the same attribute.

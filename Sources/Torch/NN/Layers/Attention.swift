@@ -196,7 +196,9 @@ public final class TransformerEncoderLayer: Module, Layer {
 
     /// PyTorch's conditions for its fused inference kernel, and the call.
     func fastPath(_ x: Tensor, hasMask: Bool) -> Tensor? {
+        // A replaced projection (LoRA, int8) computes otherwise than its weight says: op by op then.
         guard !isTraining, !hasMask, x.rank == 3, selfAttn.batchFirst, selfAttn.numHeads % 2 == 0,
+              [selfAttn.outProj, linear1, linear2].allSatisfy({ $0.replacement == nil }),
               let inBias = selfAttn.inProjBias, let outBias = selfAttn.outProj.bias,
               let w1 = norm1.weight, let b1 = norm1.bias, let w2 = norm2.weight, let b2 = norm2.bias,
               let f1 = linear1.bias, let f2 = linear2.bias, norm1.eps == norm2.eps

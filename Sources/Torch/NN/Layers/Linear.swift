@@ -20,8 +20,34 @@ public final class Linear: Module, Layer {
         Init.resetLinearLike(weight: weight, bias: self.bias)
     }
 
+    /// The layer that computes in this one's place, set by ``replace(with:)``: a LoRA
+    /// wrapper, an int8 version. Calls go to it, and its parameters, buffers and children
+    /// stand at this layer's key (`encoder.linear1.lora_A.weight`), as PyTorch's
+    /// `setattr(parent, name, new)` would put them.
+    public private(set) var replacement: (any Layer)?
+
+    /// Puts `layer` in this layer's place (nil: back to this layer's own weight), in any
+    /// module that holds it: a slot typed `Linear`, an array, attention's output projection.
+    /// The replacement may hold this layer's tensors (a LoRA wrapper shares the base weight)
+    /// but must not call this layer: it computes with `weight` and `bias` directly.
+    public func replace(with layer: (any Layer)?) {
+        precondition(layer.map { $0 !== self } ?? true, "Linear.replace(with:): a layer cannot replace itself")
+        replacement = layer
+    }
+
+    /// The replacement's children (at this layer's own key) when replaced, else none.
+    public override func namedChildren() -> [(String, Module)] { replacement.map { [("", $0 as Module)] } ?? [] }
+
+    /// `weight` and `bias`, or none when replaced (the replacement's stand here instead).
+    public override func namedDirectParameters() -> [(String, Tensor)] {
+        replacement != nil ? [] : [("weight", weight)] + (bias.map { [("bias", $0)] } ?? [])
+    }
+
     /// x: (…, in) → (…, out); x must have the weight's dtype.
-    public func callAsFunction(_ x: Tensor) -> Tensor { F.linear(x, weight: weight, bias: bias) }
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        if let replacement { return replacement(x) }
+        return F.linear(x, weight: weight, bias: bias)
+    }
 }
 
 /// The identity.
