@@ -231,8 +231,8 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
     //: points across the four positions. The attention does what the prose promised: on
     //: average 93–96% of a question's attention weight falls on the 16 tokens of the quadrant
     //: it names (the diagonal above; 25% would be uniform), learned from answers alone. The
-    //: full run takes 5 to 6 minutes on this 2-core machine (5 min 2 s measured, with other
-    //: work running beside it).
+    //: full run took 11 min 23 s for this report on this 2-core machine, with builds and tests
+    //: running beside it (5 min 2 s in an earlier, quieter run).
 }
 
 Lab.main(experiment)

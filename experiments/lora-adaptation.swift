@@ -606,8 +606,8 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     //: update of 532,161 numbers, but it still runs the whole forward pass, the whole backward
     //: pass of the text tower, and two extra small matrix products per adapted layer. In the
     //: recorded run (two threads, with other work running on the machine) rank 4 trained in
-    //: 83 s, rank 16 in 81 s and full fine-tuning in 120 s: about two thirds of the time for at
-    //: most a sixth of the trainable parameters. The whole run took 9 min 42 s.
+    //: 71 s, rank 16 in 70 s and full fine-tuning in 100 s: about seven tenths of the time for
+    //: at most a sixth of the trainable parameters. The whole run took 10 min 7 s.
 }
 
 Lab.main(experiment)

@@ -283,16 +283,17 @@ let experiment = Experiment("perceiver-resampler", config: Config()) { lab in
     //:   the plateau varies from run to run; one seed shows that a few latents *can* match all
     //:   tokens, not which k does. `lab run … --seeds 3` would say how often.
     //:
-    //: **Speed.** The cross-attention alone gets about 2.7 times cheaper from 64 tokens (79.8 ms
-    //: for 16,000 queries) to 16 latents (29.2 ms); below 16 its fixed costs dominate (4
-    //: latents: 26.1 ms, mean pooling: 25.1 ms). Whole-model training and inference barely move
-    //: (5,320 training questions/s with all tokens, 4,570 with 16 latents; inference 2,650 and
+    //: **Speed.** The cross-attention alone gets about 2.7 times cheaper from 64 tokens (80.9 ms
+    //: for 16,000 queries) to 16 latents (30.4 ms); below 16 its fixed costs dominate (4
+    //: latents: 29.7 ms, mean pooling: 23.7 ms). Whole-model training and inference barely move
+    //: (4,750 training questions/s with all tokens, 4,010 with 16 latents; inference 2,350 and
     //: 2,230 questions/s): the CNN and the question encoder dominate, and the resampler's own
     //: cross-attention over the 64 tokens costs about what it saves, since only one attention
     //: layer reads its output. The saving grows with the number of layers and tokens that read
     //: the visual tokens: a Flamingo-style language model repeats this cross-attention at many
-    //: layers for every text token, which is why it resamples. The full run took 10 min 31 s,
-    //: with other work running on the machine.
+    //: layers for every text token, which is why it resamples. The full run took 29 min 38 s,
+    //: with builds and tests running on the machine's two cores beside it (10 min 31 s in an
+    //: earlier, quieter run), so the speeds are comparable within this table only.
 }
 
 Lab.main(experiment)
