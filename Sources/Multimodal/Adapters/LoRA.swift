@@ -161,10 +161,7 @@ public enum LoRA {
     @discardableResult
     public static func apply(to module: Module, where choose: (String, Linear) -> Bool, rank: Int, alpha: Double,
                              dropout: Double = 0) -> [(key: String, adapter: LoRALinear)] {
-        let chosen = module.namedModules().compactMap { key, layer -> (String, Linear)? in
-            guard let linear = layer as? Linear, linear.replacement == nil, choose(key, linear) else { return nil }
-            return (key, linear)
-        }
+        let chosen = module.unreplacedLinears(where: choose)
         let adapters = chosen.map { key, linear -> (key: String, adapter: LoRALinear) in
             let adapter = LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
             linear.replace(with: adapter)

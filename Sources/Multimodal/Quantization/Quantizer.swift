@@ -23,10 +23,7 @@ public enum Quantizer {
     @discardableResult
     public static func quantize(_ module: Module, where choose: (String, Linear) -> Bool = { _, _ in true },
                                 kernel: QuantizedLinear.Kernel = .dequantized) -> [(key: String, layer: QuantizedLinear)] {
-        let chosen = module.namedModules().compactMap { key, layer -> (String, Linear)? in
-            guard let linear = layer as? Linear, linear.replacement == nil, choose(key, linear) else { return nil }
-            return (key, linear)
-        }
+        let chosen = module.unreplacedLinears(where: choose)
         return chosen.map { key, linear in
             let quantized = QuantizedLinear(linear, kernel: kernel)
             linear.replace(with: quantized)

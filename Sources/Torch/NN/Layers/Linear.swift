@@ -50,6 +50,18 @@ public final class Linear: Module, Layer {
     }
 }
 
+extension Module {
+    /// Every `Linear` of this module and its submodules that is not replaced and for which
+    /// `choose(key, layer)` holds, with its `stateDict()` prefix, in `namedModules()` order:
+    /// the layers an in-place transformation (LoRA, int8) would replace.
+    public func unreplacedLinears(where choose: (String, Linear) -> Bool) -> [(key: String, layer: Linear)] {
+        namedModules().compactMap { key, module in
+            guard let linear = module as? Linear, linear.replacement == nil, choose(key, linear) else { return nil }
+            return (key, linear)
+        }
+    }
+}
+
 /// The identity.
 public final class Identity: Module, Layer {
     /// An identity layer (no parameters).
