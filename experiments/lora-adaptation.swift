@@ -45,28 +45,19 @@ struct Config: ExperimentConfig {
     var maxLength = 12
 }
 
-/// The training images of some classes with their captions as token ids, and the test images.
+/// One side of the class split: the classes, their training pairs and their test images,
+/// labels renumbered 0–4 (a label is the index of the true class in `classes`).
 struct ClassSplit: Codable {
-    var classes: [Int]        // the Fashion-MNIST labels in this split
-    var trainImages: Tensor   // (N, 1, 28, 28)
-    var trainTokens: Tensor   // (N, L) int64
-    var testImages: Tensor    // (M, 1, 28, 28)
-    var testTargets: Tensor   // (M) int64: the index of the true class in `classes`
+    var classes: [Int]            // the Fashion-MNIST labels in this split
+    var train: CaptionedImages
+    var test: CaptionedImages
 }
 
 /// Fashion-MNIST cut into the classes seen in pretraining and the classes adapted to.
 struct FashionSplits: Codable {
-    var old: ClassSplit       // 0–4: T-shirt/top, trouser, pullover, dress, coat
-    var new: ClassSplit       // 5–9: sandal, shirt, sneaker, bag, ankle boot
+    var old: ClassSplit           // 0–4: T-shirt/top, trouser, pullover, dress, coat
+    var new: ClassSplit           // 5–9: sandal, shirt, sneaker, bag, ankle boot
     var tokenizer: Tokenizer
-}
-
-/// Every phrase a caption or prompt can be: each template with each synonym of each class.
-/// The tokenizer built from them knows every word of all ten classes.
-func fashionTokenizer() -> Tokenizer {
-    Tokenizer(training: Captions.templates.flatMap { t in
-        Captions.fashionSynonyms.flatMap { words in words.map { Captions.fill(t, $0) } }
-    })
 }
 
 /// The two-tower model of `clip-fashion`, with a token table sized to the vocabulary.
@@ -76,177 +67,20 @@ func makeCLIP(vocabularySize: Int, maxLength: Int) -> CLIP {
                            dropout: 0.1, embeddingDim: 128))
 }
 
-// MARK: the towers rebuilt with adapter slots
-
-/// `ImageEncoder` with the same convolutions and its projection in an `any Layer` slot.
-final class AdaptableImageTower: Module, Layer {
-    let convs: [Conv2d]
-    let pools: [Bool]
-    var projection: any Layer
-
-    init(_ encoder: ImageEncoder) {
-        convs = encoder.convs
-        pools = encoder.pools
-        projection = encoder.projection
-        super.init()
-    }
-
-    /// (B, 1, 28, 28) → (B, 128), as `ImageEncoder`.
-    func callAsFunction(_ x: Tensor) -> Tensor {
-        var h = x
-        for (conv, pool) in zip(convs, pools) {
-            h = conv(h).relu()
-            if pool { h = F.maxPool2d(h, kernel: (2, 2)) }
-        }
-        let project = projection
-        return project(h.flatten(start: 1))
-    }
+/// A copy of `model` with the same weights (the pretrained model stays as it is).
+func copy(_ model: CLIP, _ data: FashionSplits, maxLength: Int) throws -> CLIP {
+    let clip = makeCLIP(vocabularySize: data.tokenizer.count, maxLength: maxLength)
+    try clip.loadStateDict(model.stateDict())
+    return clip
 }
 
-/// A pre-norm `TransformerEncoderLayer` (GELU) whose six linear maps sit in `any Layer` slots:
-/// the query, key and value projections (split from the packed `in_proj_weight`), the
-/// attention's output projection and the feed-forward block's two layers.
-final class AdaptableEncoderLayer: Module, Layer {
-    var query: any Layer
-    var key: any Layer
-    var value: any Layer
-    var output: any Layer
-    var linear1: any Layer
-    var linear2: any Layer
-    let norm1: LayerNorm
-    let norm2: LayerNorm
-    let dropout: Dropout
-    let dropout1: Dropout
-    let dropout2: Dropout
-    let heads: Int
-    let width: Int
-    let attentionDropout: Double
-
-    init(_ layer: TransformerEncoderLayer) {
-        precondition(layer.normFirst && layer.activation == .gelu, "AdaptableEncoderLayer: expects a pre-norm GELU layer")
-        let attention = layer.selfAttn
-        let e = attention.embedDim
-        let weights = attention.inProjWeight.chunk(3, dim: 0)    // 3 × (E, E)
-        let biases = attention.inProjBias!.chunk(3, dim: 0)      // 3 × (E)
-        func copied(_ i: Int) -> Linear {
-            let linear = Linear(e, e)
-            try! linear.loadStateDict(["weight": weights[i], "bias": biases[i]])
-            return linear
-        }
-        query = copied(0)
-        key = copied(1)
-        value = copied(2)
-        output = attention.outProj
-        linear1 = layer.linear1
-        linear2 = layer.linear2
-        norm1 = layer.norm1
-        norm2 = layer.norm2
-        dropout = layer.dropout
-        dropout1 = layer.dropout1
-        dropout2 = layer.dropout2
-        heads = attention.numHeads
-        width = e
-        attentionDropout = attention.dropout
-        super.init()
-    }
-
-    func callAsFunction(_ x: Tensor) -> Tensor { callAsFunction(x, keyPaddingMask: nil) }
-
-    /// x: (B, T, E) → (B, T, E); `keyPaddingMask` (B, T) is true at padding.
-    func callAsFunction(_ x: Tensor, keyPaddingMask: Tensor?) -> Tensor {
-        let h = x + dropout1(attend(norm1(x), keyPaddingMask))
-        let up = linear1, down = linear2
-        return h + dropout2(down(dropout(up(norm2(h)).gelu())))
-    }
-
-    func attend(_ y: Tensor, _ padding: Tensor?) -> Tensor {
-        let b = y.size(0), t = y.size(1), d = width / heads
-        let q = query, k = key, v = value, o = output
-        func split(_ z: Tensor) -> Tensor { z.reshape(b, t, heads, d).transposed(1, 2) }   // (B, H, T, d)
-        let mask = padding.map {
-            Tensor.zeros($0.shape, dtype: y.dtype).maskedFill($0, -.infinity).reshape(b, 1, 1, t)
-        }
-        let attended = F.scaledDotProductAttention(split(q(y)), split(k(y)), split(v(y)), mask: mask,
-                                                   dropout: isTraining ? attentionDropout : 0)   // (B, H, T, d)
-        return o(attended.transposed(1, 2).reshape(b, t, width))
-    }
-}
-
-/// `TextEncoder` (mean pooling) with adaptable layers and its projection in an `any Layer` slot.
-final class AdaptableTextTower: Module, Layer {
-    let tokenEmbedding: Embedding
-    let positionEmbedding: Embedding
-    let layers: [AdaptableEncoderLayer]
-    let finalNorm: LayerNorm
-    var projection: any Layer
-    let padID: Int
-
-    init(_ encoder: TextEncoder) {
-        precondition(encoder.pooling == .mean, "AdaptableTextTower: expects mean pooling")
-        tokenEmbedding = encoder.tokenEmbedding
-        positionEmbedding = encoder.positionEmbedding
-        layers = encoder.layers.map(AdaptableEncoderLayer.init)
-        finalNorm = encoder.finalNorm
-        projection = encoder.projection
-        padID = encoder.padID
-        super.init()
-    }
-
-    /// (B, T) int64 → (B, 128), as `TextEncoder`.
-    func callAsFunction(_ tokens: Tensor) -> Tensor {
-        let padding = tokens .== padID                                       // (B, T)
-        var x = tokenEmbedding(tokens) + positionEmbedding(Tensor.arange(tokens.size(1)))   // (B, T, W)
-        for layer in layers { x = layer(x, keyPaddingMask: padding) }
-        x = finalNorm(x)
-        let keep = padding.logicalNot().to(x.dtype).unsqueeze(-1)            // (B, T, 1)
-        let pooled = (x * keep).sum(dim: 1) / keep.sum(dim: 1).clamp(min: 1)   // (B, W)
-        let project = projection
-        return project(pooled)
-    }
-}
-
-/// The same network as `clip` (its tensors shared, except q, k and v, which are copied out of
-/// the packed attention weight), rebuilt from the adaptable towers.
-func adaptable(_ clip: CLIP) -> CLIP {
-    let image = clip.tower("image") as! ImageEncoder
-    let text = clip.tower("text") as! TextEncoder
-    return CLIP(image: AdaptableImageTower(image), text: AdaptableTextTower(text),
-                initialLogitScale: clip.logitScale.item())
-}
-
-/// Wraps every linear map of both towers in a `LoRALinear` and freezes everything else.
-func addLoRA(_ clip: CLIP, rank: Int, alpha: Double) -> [LoRALinear] {
-    let image = clip.tower("image") as! AdaptableImageTower
-    let text = clip.tower("text") as! AdaptableTextTower
-    var adapters = LoRA.apply(to: image, at: [\.projection], rank: rank, alpha: alpha)
-    adapters += LoRA.apply(to: text, at: [\.projection], rank: rank, alpha: alpha)
-    for layer in text.layers {
-        adapters += LoRA.apply(to: layer, at: [\.query, \.key, \.value, \.output, \.linear1, \.linear2],
-                               rank: rank, alpha: alpha)
-    }
-    LoRA.freezeAllButAdapters(clip)
-    return adapters
-}
-
-// MARK: evaluation
-
-/// The embedding of each class of `classes`: the mean of its prompts over all templates.
-func classEmbeddings(_ clip: CLIP, _ tokenizer: Tokenizer, classes: [Int], maxLength: Int) -> Tensor {
-    Tensor.stack(classes.map { c in
-        let prompts = Captions.templates.map { Captions.fill($0, Captions.fashionSynonyms[c][0]) }
-        return clip.embed("text", tokenizer.batch(prompts, length: maxLength)).mean(dim: 0)
-    })                                                                                  // (C, 128)
-}
-
-/// Zero-shot accuracy among the split's classes (5-way) on its first `limit` test images.
+/// 5-way zero-shot accuracy among the split's classes on its first `limit` test images:
+/// each class is the mean of its name's prompts over all templates.
 func zeroShotAccuracy(_ clip: CLIP, _ split: ClassSplit, _ tokenizer: Tokenizer, limit: Int = .max) -> Double {
-    clip.eval()
-    return withNoGrad {
-        let n = min(limit, split.testImages.size(0))
-        let images = Tensor.cat(split.testImages[0..<n].split(size: 1000).map { clip.embed("image", $0) })
-        let classes = classEmbeddings(clip, tokenizer, classes: split.classes, maxLength: split.trainTokens.size(1))
-        return (zeroShotClassify(images, classes) .== split.testTargets[0..<n]).to(.float32).mean().item()
-    }
+    let n = min(limit, split.test.count)
+    let classifier = ZeroShotClassifier(clip, tokenizer: tokenizer, classNames: split.classes.map { CaptionedFashion.promptNames[$0] },
+                                        length: split.train.tokens.size(1))
+    return classifier.accuracy(clip, images: split.test.images[0..<n], targets: split.test.labels[0..<n])
 }
 
 // MARK: training
@@ -275,43 +109,35 @@ func bytes(_ tensors: [Tensor]) -> Int { tensors.reduce(0) { $0 + $1.count * $1.
 /// updating the parameters that require gradients; `monitor` is logged after each epoch.
 func trainContrastive<C>(_ ctx: Context<C>, _ model: CLIP, _ split: ClassSplit, _ schedule: Schedule,
                          monitor: (name: String, value: () -> Double)) throws -> TrainingSummary {
-    let n = split.trainImages.size(0)
-    let batch = min(schedule.batchSize, n)
-    let perEpoch = n / batch
-    let optimizer = AdamW(model.trainableParameters(), learningRate: schedule.learningRate,
-                          weightDecay: schedule.weightDecay)
-    let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: max(1, perEpoch / 10),
-                                                                      totalSteps: schedule.epochs * perEpoch))
+    let loader = DataLoader(tensors: [split.train.images, split.train.tokens], batchSize: min(schedule.batchSize, split.train.count),
+                            seed: ctx.seed, dropLast: true)
+    let perEpoch = loader.batchesPerEpoch
+    let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: schedule.learningRate,
+                                                    weightDecay: schedule.weightDecay),
+                            schedule: CosineWithWarmup(warmupSteps: max(1, perEpoch / 10), totalSteps: schedule.epochs * perEpoch))
     let progress = ctx.progress("batch", total: schedule.epochs * perEpoch)
-    var seconds = 0.0
-    var step = 0, last = 0.0
-    for epoch in try ctx.epochs(schedule.epochs, checkpointing: model, optimizer, scheduler: scheduler, state: &step, &last, &seconds) {
+    var seconds = 0.0, last = 0.0
+    for epoch in try ctx.epochs(schedule.epochs, training: training, state: &last, &seconds) {
         model.train()
         let start = Date()
-        let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)            // (N) a new order each epoch
-        for b in 0..<perEpoch {
-            let index = order[(b * batch)..<((b + 1) * batch)]
-            let loss = model.loss(["image": split.trainImages.indexSelect(dim: 0, index: index),
-                                   "text": split.trainTokens.indexSelect(dim: 0, index: index)])
-            optimizer.zeroGrad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            step = epoch * perEpoch + b
+        for (b, batch) in loader.epoch(epoch).enumerated() {
+            let loss = model.loss(["image": batch[0], "text": batch[1]])
+            training.step(loss)
+            let step = training.steps - 1
             if b % 20 == 0 || b == perEpoch - 1 {
                 last = loss.item()
                 try ctx.check("loss", last, iteration: step)
                 ctx.log("loss", last, step: step)
             }
-            progress.update(step + 1, samplesPerUnit: batch)
+            progress.update(step + 1, samplesPerUnit: loader.batchSize)
         }
         seconds += Date().timeIntervalSince(start)
-        ctx.log(monitor.name, monitor.value(), step: step)
-        try ctx.finished(epoch: epoch, state: step, last, seconds)
+        ctx.log(monitor.name, monitor.value(), step: training.steps - 1)
+        try ctx.finished(epoch: epoch, state: last, seconds)
     }
-    let state = optimizer.stateDict().tensors.map(\.value) + model.trainableParameters().compactMap(\.grad)
-    return TrainingSummary(finalLoss: last, steps: step + 1, seconds: seconds,
-                           samplesPerSecond: Double((step + 1) * batch) / max(seconds, 1e-9),
+    let state = training.optimizer.stateDict().tensors.map(\.value) + model.trainableParameters().compactMap(\.grad)
+    return TrainingSummary(finalLoss: last, steps: training.steps, seconds: seconds,
+                           samplesPerSecond: Double(training.steps * loader.batchSize) / max(seconds, 1e-9),
                            trainingStateBytes: bytes(state))
 }
 
@@ -360,24 +186,15 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     //: initialization until adaptation. One exception: "shirt" (class 6) occurs in pretraining
     //: inside "tee shirt", a synonym of class 0.
     let data = lab.data("fashion") { ctx in
-        let train = try FashionMNIST.load(.train, limit: ctx.smoke ? 512 : nil)
-        let test = try FashionMNIST.load(.test, limit: ctx.smoke ? 256 : nil)
-        let tokenizer = fashionTokenizer()
-        let trainLabels = train.labels.asArray(Int.self), testLabels = test.labels.asArray(Int.self)
-        let trainTokens = tokenizer.batch(Captions.sample(labels: trainLabels, seed: ctx.seed), length: ctx.config.maxLength)
+        let data = try CaptionedFashion.load(trainLimit: ctx.smoke ? 512 : nil, testLimit: ctx.smoke ? 256 : nil, seed: ctx.seed,
+                                             length: ctx.config.maxLength, vocabulary: .everyPhrase)
         func split(_ classes: [Int]) -> ClassSplit {
-            let trainIndex = Tensor(trainLabels.indices.filter { classes.contains(trainLabels[$0]) }.map(Int64.init))
-            let testIndex = testLabels.indices.filter { classes.contains(testLabels[$0]) }
-            return ClassSplit(classes: classes,
-                              trainImages: train.images.indexSelect(dim: 0, index: trainIndex),
-                              trainTokens: trainTokens.indexSelect(dim: 0, index: trainIndex),
-                              testImages: test.images.indexSelect(dim: 0, index: Tensor(testIndex.map(Int64.init))),
-                              testTargets: Tensor(testIndex.map { Int64(classes.firstIndex(of: testLabels[$0])!) }))
+            ClassSplit(classes: classes, train: data.train.selecting(classes: classes), test: data.test.selecting(classes: classes))
         }
-        let splits = FashionSplits(old: split([0, 1, 2, 3, 4]), new: split([5, 6, 7, 8, 9]), tokenizer: tokenizer)
-        ctx.metric("vocabulary_size", Double(tokenizer.count))
-        ctx.metric("pretraining_pairs", Double(splits.old.trainImages.size(0)))
-        ctx.metric("adaptation_pairs", Double(splits.new.trainImages.size(0)))
+        let splits = FashionSplits(old: split([0, 1, 2, 3, 4]), new: split([5, 6, 7, 8, 9]), tokenizer: data.tokenizer)
+        ctx.metric("vocabulary_size", Double(data.tokenizer.count))
+        ctx.metric("pretraining_pairs", Double(splits.old.train.count))
+        ctx.metric("adaptation_pairs", Double(splits.new.train.count))
         return splits
     }
 
@@ -386,8 +203,8 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     //: parameters. Symmetric InfoNCE on the 30,000 pairs of classes 0–4, AdamW at
     //: `learningRate` with `weightDecay`, a linear warm-up over the first tenth of an epoch,
     //: then cosine decay.
-    let pretrained = lab.train("pretrain", data, model: { ctx in
-        makeCLIP(vocabularySize: fashionTokenizer().count, maxLength: ctx.config.maxLength)
+    let pretrained = lab.train("pretrain", data, model: { ctx, data in
+        makeCLIP(vocabularySize: data.tokenizer.count, maxLength: ctx.config.maxLength)
     }) { ctx, model, data in
         let schedule = Schedule(epochs: ctx.smoke ? 1 : ctx.config.pretrainEpochs, batchSize: ctx.config.batchSize,
                                 learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
@@ -449,16 +266,22 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     //: on the merged weights a deployed model would use.
     let lora = ranks.map { rank in
         lab.step("lora-r\(rank)", pretrained, data, kind: .train) { ctx, pretrained, data -> Adaptation in
-            let original = makeCLIP(vocabularySize: data.tokenizer.count, maxLength: ctx.config.maxLength)
-            try original.loadStateDict(pretrained.model.stateDict())      // a copy: the pretrained model stays as it is
-            let model = adaptable(original)
-            let adapters = addLoRA(model, rank: rank, alpha: ctx.config.loraAlpha)
+            let model = try copy(pretrained.model, data, maxLength: ctx.config.maxLength)
+            let adapters = LoRA.apply(to: model, where: { _, _ in true }, attention: { _, _ in true },
+                                      rank: rank, alpha: ctx.config.loraAlpha)
             let schedule = Schedule(epochs: ctx.smoke ? 1 : ctx.config.adaptEpochs, batchSize: ctx.config.batchSize,
                                     learningRate: ctx.config.loraLearningRate, weightDecay: ctx.config.weightDecay)
             let trained = model.namedParameters().filter { $0.1.requiresGrad }
             let summary = try trainContrastive(ctx, model, data.new, schedule, monitor: (
                 "zero-shot accuracy, classes 5–9 (1,000 test images)", { zeroShotAccuracy(model, data.new, data.tokenizer, limit: 1000) }))
+            // Merging changes nothing but rounding: the merged model's embeddings against the unmerged ones.
+            model.eval()
+            let probe = data.new.test.images[0..<min(256, data.new.test.count)]
+            let prompts = data.tokenizer.batch((5..<10).map { Captions.prompt($0) }, length: ctx.config.maxLength)
+            let unmerged = withNoGrad { (model.embed("image", probe), model.embed("text", prompts)) }
             LoRA.mergeAll(model)
+            let merged = withNoGrad { (model.embed("image", probe), model.embed("text", prompts)) }
+            let mergeDifference = max((merged.0 - unmerged.0).abs().max().item(), (merged.1 - unmerged.1).abs().max().item())
             let result = MethodSummary(
                 method: "LoRA r = \(rank)", trainableParameters: model.parameterCount(trainableOnly: true),
                 accuracyNew: zeroShotAccuracy(model, data.new, data.tokenizer),
@@ -466,6 +289,7 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
                 seconds: summary.seconds, trainingStateBytes: summary.trainingStateBytes,
                 checkpointBytes: bytes(trained.map(\.1)), learningRate: schedule.learningRate)
             ctx.metric("adapters", Double(adapters.count))
+            ctx.metric("merge_max_abs_difference", mergeDifference)
             ctx.metric("trainable_parameters", Double(result.trainableParameters))
             ctx.metric("accuracy_classes_5_9", result.accuracyNew)
             ctx.metric("accuracy_classes_0_4", result.accuracyOld)
@@ -478,23 +302,11 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     }
 
     //: ## Full fine-tuning
-    //: Every parameter of the same rebuilt model (532,161: convolutions, embeddings, norms and
-    //: temperature included), from the pretrained weights, at the pretraining rate
-    //: `learningRate`, with the same weight decay, schedule and epochs as LoRA.
+    //: Every parameter of a copy of the pretrained model (convolutions, embeddings, norms and
+    //: temperature included), at the pretraining rate `learningRate`, with the same weight
+    //: decay, schedule and epochs as LoRA.
     let full = lab.step("full-fine-tuning", pretrained, data, kind: .train) { ctx, pretrained, data -> Adaptation in
-        let original = makeCLIP(vocabularySize: data.tokenizer.count, maxLength: ctx.config.maxLength)
-        try original.loadStateDict(pretrained.model.stateDict())
-        let model = adaptable(original)
-        // The rebuilt towers compute what the library's did (checked on test images and prompts).
-        let difference = withNoGrad { () -> Double in
-            original.eval(); model.eval()
-            let images = data.new.testImages[0..<min(256, data.new.testImages.size(0))]
-            let prompts = data.tokenizer.batch((5..<10).map { Captions.prompt($0) }, length: ctx.config.maxLength)
-            let a = (original.embed("image", images) - model.embed("image", images)).abs().max().item()
-            let b = (original.embed("text", prompts) - model.embed("text", prompts)).abs().max().item()
-            return max(a, b)
-        }
-        ctx.metric("rebuild_max_abs_difference", difference)
+        let model = try copy(pretrained.model, data, maxLength: ctx.config.maxLength)
         let schedule = Schedule(epochs: ctx.smoke ? 1 : ctx.config.adaptEpochs, batchSize: ctx.config.batchSize,
                                 learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
         let trained = model.namedParameters().filter { $0.1.requiresGrad }
@@ -517,8 +329,7 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     }
 
     //: ## Comparison
-    //: A step takes at most three inputs, so `lora-ranks` gathers the three LoRA results
-    //: (without their weights) for the comparison. The columns:
+    //: The columns:
     //:
     //: - **accuracy**: 5-way zero-shot accuracy on all 5,000 test images of the classes, after
     //:   adaptation; on the old classes 0–4 it measures forgetting.
@@ -533,11 +344,8 @@ let experiment = Experiment("lora-adaptation", config: Config()) { lab in
     //:   counted: the weights themselves (2.0 MiB, the same for every method), the activations
     //:   kept for the backward pass, and the allocator's overhead.
     //: - **checkpoint**: the bytes of the trained tensors, what must be stored per adapted task.
-    let loraSummaries = lab.step("lora-ranks", lora[0], lora[1], lora[2], kind: .eval) { _, r1, r4, r16 -> [MethodSummary] in
-        [r1.summary, r4.summary, r16.summary]
-    }
-
-    lab.step("comparison", before, loraSummaries, full, kind: .eval) { ctx, before, lora, full -> Nothing in
+    lab.step("comparison", inputs: before, lora[0], lora[1], lora[2], full, kind: .eval) { ctx, before, r1, r4, r16, full -> Nothing in
+        let lora = [r1.summary, r4.summary, r16.summary]
         let reference = full.summary
         let methods = lora + [reference]
         let keys = ranks.map { "rank\($0)" } + ["full"]

@@ -128,10 +128,11 @@ final class TinyAttentionBlock: Module {
         let keysBefore = clip.stateDictKeys()
         let tokens = Tensor((0..<15).map { Int64($0 % 19 + 1) }, shape: [3, 5]), images = Tensor.rand([3, 1, 8, 8])
         let (text0, image0) = withNoGrad { (clip.embed("text", tokens), clip.embed("image", images)) }
-        let adapters = LoRA.apply(to: clip, where: { _, _ in true }, rank: 2, alpha: 4)
+        let adapters = LoRA.apply(to: clip, where: { _, _ in true }, attention: { _, _ in true }, rank: 2, alpha: 4)
         let keys = adapters.map(\.key)
         #expect(keys.contains("towers.text.layers.0.self_attn.out_proj") && keys.contains("towers.text.layers.1.linear2")
-                && keys.contains("towers.text.projection"), "\(keys)")
+                && keys.contains("towers.text.projection") && keys.contains("towers.text.layers.1.self_attn.in_proj"), "\(keys)")
+        #expect(adapters.filter { $0.adapter is LoRAInProjection }.count == 2, "one in-projection adapter per attention layer")
         // Keys: every old one stays, and each adapted layer gains peft's two.
         let keysAfter = clip.stateDictKeys()
         #expect(Set(keysBefore).isSubset(of: Set(keysAfter)))
@@ -154,7 +155,8 @@ final class TinyAttentionBlock: Module {
         clip.train()
         clip.loss(["image": images, "text": tokens]).backward()
         #expect(adapters.allSatisfy { $0.adapter.loraB.grad != nil }, "every adapter's B has a gradient")
-        #expect(LoRA.apply(to: clip, where: { _, _ in true }, rank: 2, alpha: 4).isEmpty, "adapted layers are not adapted twice")
+        #expect(LoRA.apply(to: clip, where: { _, _ in true }, attention: { _, _ in true }, rank: 2, alpha: 4).isEmpty,
+                "adapted layers are not adapted twice")
     }
 
     @Test func loraReachesVQAModelsAttentionAndHead() {

@@ -82,7 +82,9 @@ public final class Context<C: ExperimentConfig> {
     /// a small `Codable` struct for several values (it may hold tensors), or the two-value
     /// form ``epochs(_:checkpointing:_:scheduler:every:state:_:)``. Call
     /// ``finished(epoch:state:)`` as the loop body's last statement: what the body does after
-    /// it in that epoch is not in the checkpoint. Pass the `scheduler` when there is one.
+    /// it in that epoch is not in the checkpoint. A scheduler made for `optimizer` is
+    /// checkpointed whether or not it is passed (``LRScheduler/attached(to:)``);
+    /// ``epochs(_:training:every:state:)`` takes model, optimizer and schedule as one value.
     ///
     /// A checkpoint that does not match its manifest (size, SHA-256) or cannot be read is
     /// discarded with a warning, and the step starts over.
@@ -98,7 +100,7 @@ public final class Context<C: ExperimentConfig> {
     ///   applied (it is then removed), or a decoding error for a damaged saved state.
     public func epochs<S: Codable>(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
                                    scheduler: LRScheduler? = nil, every: Int = 1, state: inout S) throws -> [Int] {
-        guard let store = environment.checkpoints else { return Array(0..<count) }
+        let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
         if let saved { state = try store.decodeState(S.self, from: saved) }
         return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
@@ -137,7 +139,7 @@ public final class Context<C: ExperimentConfig> {
     /// ``finished(epoch:)``.
     public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
                        scheduler: LRScheduler? = nil, every: Int = 1, state: LoopState) throws -> [Int] {
-        guard let store = environment.checkpoints else { return Array(0..<count) }
+        let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
         return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
                      every: every, expectsState: false, declared: true)
@@ -150,15 +152,15 @@ public final class Context<C: ExperimentConfig> {
     @available(*, deprecated, message: "values kept in locals across epochs are lost on a resume: pass them as ctx.epochs(…, state: &value) and save them with ctx.finished(epoch:state:), or write state: .nothing")
     public func epochs(_ count: Int, checkpointing module: Module, _ optimizer: (any Optimizer)? = nil,
                        scheduler: LRScheduler? = nil, every: Int = 1) throws -> [Int] {
-        guard let store = environment.checkpoints else { return Array(0..<count) }
+        let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
         return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
                      every: every, expectsState: false, declared: false)
     }
 
     private func start(_ store: CheckpointStore, _ saved: CheckpointStore.Saved?, count: Int, module: Module,
-                       optimizer: (any Optimizer)?, scheduler: LRScheduler?, every: Int, expectsState: Bool,
-                       declared: Bool = true) -> [Int] {
+                       optimizer: (any Optimizer)?, scheduler: LRScheduler?, training: Training? = nil, every: Int,
+                       expectsState: Bool, declared: Bool = true) -> [Int] {
         var first = 0
         if let saved {
             first = saved.epoch + 1
@@ -167,7 +169,8 @@ public final class Context<C: ExperimentConfig> {
                 print("[\(step)] note: this loop passes no state to ctx.epochs: values its body keeps across epochs start over (pass them as state:)")
             }
         }
-        store.configure(module: module, optimizer: optimizer, scheduler: scheduler, every: max(1, every), expectsState: expectsState)
+        store.configure(module: module, optimizer: optimizer, scheduler: scheduler, training: training, every: max(1, every),
+                        expectsState: expectsState)
         return Array(first..<max(first, count))
     }
 
@@ -176,8 +179,7 @@ public final class Context<C: ExperimentConfig> {
     /// - Throws: ``CheckpointError`` when the loop was started without a state or outside
     ///   `ctx.epochs`; an I/O error when the checkpoint cannot be written.
     public func finished<S: Codable>(epoch: Int, state: S) throws {
-        guard let store = environment.checkpoints else { return }
-        try store.epochDone(epoch, state: try CheckpointStore.encode(state: state))
+        try checkpointStore().epochDone(epoch, state: try CheckpointStore.encode(state: state))
     }
 
     /// Marks `epoch` done for the two-value form of ``epochs(_:checkpointing:_:scheduler:every:state:_:)``.
@@ -193,7 +195,60 @@ public final class Context<C: ExperimentConfig> {
     /// Marks `epoch` done in a loop started with `state: .nothing`, saving a checkpoint when
     /// one is due. Call it last in the loop body.
     /// - Throws: ``CheckpointError/stateMissing(step:)`` when the loop was started with a state.
-    public func finished(epoch: Int) throws { try environment.checkpoints?.epochDone(epoch, state: nil) }
+    public func finished(epoch: Int) throws { try checkpointStore().epochDone(epoch, state: nil) }
+
+    /// The step's checkpoint store; only a training step has one.
+    private func checkpointStore() throws -> CheckpointStore {
+        guard let store = environment.checkpoints else {
+            throw CheckpointError.outsideTraining(step: step, kind: environment.kind)
+        }
+        return store
+    }
+
+    /// Epochs `0..<count` of a loop that trains with `training` (model, optimizer, schedule
+    /// and step count as one value): everything ``epochs(_:checkpointing:_:scheduler:every:state:)``
+    /// checkpoints, and `training.steps`, restored on a resume. The schedule cannot be left out
+    /// of the checkpoint, since it is part of `training`.
+    ///
+    /// ```swift
+    /// let training = Training(model, optimizer: AdamW(model.trainableParameters()), schedule: schedule)
+    /// var loss = 0.0
+    /// for epoch in try ctx.epochs(epochs, training: training, state: &loss) {
+    ///     for batch in loader.batches(epoch: epoch) { … training.step(l) … }
+    ///     try ctx.finished(epoch: epoch, state: loss)
+    /// }
+    /// ```
+    /// - Throws: as ``epochs(_:checkpointing:_:scheduler:every:state:)``, and
+    ///   ``CheckpointError/outsideTraining(step:kind:)`` in a step that is not a training step.
+    public func epochs<S: Codable>(_ count: Int, training: Training, every: Int = 1, state: inout S) throws -> [Int] {
+        let store = try checkpointStore()
+        let saved = try store.restore(module: training.model, optimizer: training.optimizer, scheduler: training.scheduler,
+                                      training: training)
+        if let saved { state = try store.decodeState(S.self, from: saved) }
+        return start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
+                     scheduler: training.scheduler, training: training, every: every, expectsState: true)
+    }
+
+    /// ``epochs(_:training:every:state:)`` for a loop that carries two values across epochs;
+    /// save them with ``finished(epoch:state:_:)``.
+    public func epochs<A: Codable, B: Codable>(_ count: Int, training: Training, every: Int = 1,
+                                               state a: inout A, _ b: inout B) throws -> [Int] {
+        var pair = StatePair(a: a, b: b)
+        let result = try epochs(count, training: training, every: every, state: &pair)
+        a = pair.a
+        b = pair.b
+        return result
+    }
+
+    /// ``epochs(_:training:every:state:)`` for a loop whose body keeps nothing across epochs
+    /// beyond `training` and what it logged (`state: .nothing`); mark epochs with ``finished(epoch:)``.
+    public func epochs(_ count: Int, training: Training, every: Int = 1, state: LoopState) throws -> [Int] {
+        let store = try checkpointStore()
+        let saved = try store.restore(module: training.model, optimizer: training.optimizer, scheduler: training.scheduler,
+                                      training: training)
+        return start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
+                     scheduler: training.scheduler, training: training, every: every, expectsState: false)
+    }
 }
 
 /// What a training loop carries across epochs besides its checkpointed objects: with

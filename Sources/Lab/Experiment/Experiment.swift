@@ -29,13 +29,14 @@ final class Node: @unchecked Sendable {
     let run: (StepEnvironment, [Any]) throws -> Any
     /// Writes an output value's files (output.json, tensors.safetensors) through a writer.
     let save: (Any, (Data, String) throws -> Void) throws -> Void
-    /// Reads an output value back from a cache entry.
-    let load: (URL, StepEnvironment) throws -> Any
+    /// Reads an output value back from a cache entry; the third argument gives the input
+    /// values, loaded on demand (a training step's factory may need them to rebuild the model).
+    let load: (URL, StepEnvironment, () throws -> [Any]) throws -> Any
 
     init(index: Int, name: String, kind: StepKind, inputs: [Int], seedScope: SeedScope, outputType: String, file: String, line: Int,
          run: @escaping (StepEnvironment, [Any]) throws -> Any,
          save: @escaping (Any, (Data, String) throws -> Void) throws -> Void,
-         load: @escaping (URL, StepEnvironment) throws -> Any) {
+         load: @escaping (URL, StepEnvironment, () throws -> [Any]) throws -> Any) {
         self.index = index; self.name = name; self.kind = kind; self.inputs = inputs
         self.seedScope = seedScope; self.outputType = outputType
         self.file = file; self.line = line; self.run = run; self.save = save; self.load = load
@@ -129,6 +130,8 @@ struct StepEnvironment {
     let smoke: Bool
     let device: Device
     let step: String
+    /// The step's kind (`data`, `train`, `eval`, …), for messages.
+    let kind: String
     let recorder: StepRecorder
     let checkpoints: CheckpointStore?
 }

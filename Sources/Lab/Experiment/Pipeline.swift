@@ -38,7 +38,7 @@ public final class Pipeline<C: ExperimentConfig> {
             outputType: String(reflecting: O.self), file: file, line: line,
             run: { env, values in try body(Context<C>(env), values) },
             save: { value, write in try OutputCoding.save(value as! O, step: name, write: write) },
-            load: { folder, _ in try OutputCoding.load(O.self, from: folder) }))
+            load: { folder, _, _ in try OutputCoding.load(O.self, from: folder) }))
         return Step(index: index, name: name)
     }
 
@@ -72,6 +72,21 @@ public final class Pipeline<C: ExperimentConfig> {
                                           file: String = #filePath, line: Int = #line,
                                           _ body: @escaping (Context<C>, A, B, D) throws -> O) -> Step<O> {
         add(name, kind, [a.index, b.index, d.index], seed, file, line) { ctx, v in try body(ctx, v[0] as! A, v[1] as! B, v[2] as! D) }
+    }
+
+    /// A step with any number of inputs of any types, passed after `inputs:` and received by
+    /// `body` in the same order and with their own types:
+    /// `lab.step("comparison", inputs: before, r1, r4, r16, full, kind: .eval) { ctx, before, r1, r4, r16, full in … }`.
+    @discardableResult
+    public func step<each A, O: Codable>(_ name: String, inputs: repeat Step<each A>, kind: StepKind = .step,
+                                         seed: SeedScope? = nil, file: String = #filePath, line: Int = #line,
+                                         _ body: @escaping (Context<C>, repeat each A) throws -> O) -> Step<O> {
+        var indices: [Int] = []
+        for input in repeat each inputs { indices.append(input.index) }
+        return add(name, kind, indices, seed, file, line) { ctx, values in
+            let cursor = InputCursor(values)
+            return try body(ctx, repeat cursor.next((each A).self))
+        }
     }
 
     /// A step over any number of inputs of one type, in the order given: what gathers a
@@ -143,7 +158,22 @@ public final class Pipeline<C: ExperimentConfig> {
     public func train<A, M: Module, R: Codable>(_ name: String, _ a: Step<A>, model: @escaping (Context<C>) throws -> M,
                                                  seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
                                                  _ body: @escaping (Context<C>, M, A) throws -> R) -> Step<Trained<M, R>> {
-        addTraining(name, [a.index], model, seed, file, line) { ctx, network, values in try body(ctx, network, values[0] as! A) }
+        addTraining(name, [a.index], { ctx, _ in try model(ctx) }, seesInputs: false, seed, file, line) { ctx, network, values in
+            try body(ctx, network, values[0] as! A)
+        }
+    }
+
+    /// A training step whose `model` factory sees the input (say, to size a token table to
+    /// the tokenizer of the data: `model: { ctx, data in TextEncoder(vocabularySize: data.tokenizer.count, …) }`).
+    /// On a cache hit the input is loaded too, so that the factory rebuilds the same network
+    /// before the stored weights are loaded into it.
+    @discardableResult
+    public func train<A, M: Module, R: Codable>(_ name: String, _ a: Step<A>, model: @escaping (Context<C>, A) throws -> M,
+                                                 seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
+                                                 _ body: @escaping (Context<C>, M, A) throws -> R) -> Step<Trained<M, R>> {
+        addTraining(name, [a.index], { ctx, values in try model(ctx, values[0] as! A) }, seesInputs: true, seed, file, line) { ctx, network, values in
+            try body(ctx, network, values[0] as! A)
+        }
     }
 
     /// A training step with two inputs: data and, say, a pretrained model whose weights the
@@ -153,12 +183,12 @@ public final class Pipeline<C: ExperimentConfig> {
                                                     model: @escaping (Context<C>) throws -> M,
                                                     seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
                                                     _ body: @escaping (Context<C>, M, A, B) throws -> R) -> Step<Trained<M, R>> {
-        addTraining(name, [a.index, b.index], model, seed, file, line) { ctx, network, values in
+        addTraining(name, [a.index, b.index], { ctx, _ in try model(ctx) }, seesInputs: false, seed, file, line) { ctx, network, values in
             try body(ctx, network, values[0] as! A, values[1] as! B)
         }
     }
 
-    private func addTraining<M: Module, R: Codable>(_ name: String, _ inputs: [Int], _ model: @escaping (Context<C>) throws -> M,
+    private func addTraining<M: Module, R: Codable>(_ name: String, _ inputs: [Int], _ model: @escaping (Context<C>, [Any]) throws -> M, seesInputs: Bool,
                                                     _ seed: SeedScope, _ file: String, _ line: Int,
                                                     _ body: @escaping (Context<C>, M, [Any]) throws -> R) -> Step<Trained<M, R>> {
         precondition(names.insert(name).inserted, LabError.duplicateStep(name).description)
@@ -168,7 +198,7 @@ public final class Pipeline<C: ExperimentConfig> {
             outputType: String(reflecting: Trained<M, R>.self), file: file, line: line,
             run: { env, values in
                 let ctx = Context<C>(env)
-                let network = try model(ctx)
+                let network = try model(ctx, values)
                 let result = try body(ctx, network, values)
                 return Trained(model: network, result: result)
             },
@@ -176,14 +206,26 @@ public final class Pipeline<C: ExperimentConfig> {
                 let trained = value as! Trained<M, R>
                 try OutputCoding.save(TrainedArchive(weights: trained.model.stateDict(), result: trained.result), step: name, write: write)
             },
-            load: { folder, env in
+            load: { folder, env, inputs in
                 let archive = try OutputCoding.load(TrainedArchive<R>.self, from: folder)
+                let values = seesInputs ? try inputs() : []   // loaded only for a factory that reads them
                 manualSeed(env.seed)
-                let network = try model(Context<C>(env))
+                let network = try model(Context<C>(env), values)
                 try network.loadStateDict(archive.weights)
                 return Trained(model: network, result: archive.result)
             }))
         return Step(index: index, name: name)
+    }
+}
+
+/// Hands out a step's input values in order, each cast to the type its parameter declares.
+final class InputCursor {
+    private let values: [Any]
+    private var position = 0
+    init(_ values: [Any]) { self.values = values }
+    func next<T>(_ type: T.Type) -> T {
+        defer { position += 1 }
+        return values[position] as! T
     }
 }
 

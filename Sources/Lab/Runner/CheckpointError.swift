@@ -13,6 +13,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     case stateMissingInCheckpoint(step: String)
     /// A checkpoint matched its manifest but could not be applied; it has been removed.
     case unusable(step: String, file: String, reason: String)
+    /// `ctx.epochs` or `ctx.finished` was called in a step that is not a training step, where
+    /// nothing is checkpointed.
+    case outsideTraining(step: String, kind: String)
 
     /// The message shown to the user, naming the checkpoint and what to do.
     public var description: String {
@@ -25,6 +28,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "step '\(step)': ctx.finished(epoch:) was called outside a ctx.epochs(_:checkpointing:…) loop: start the loop with ctx.epochs first."
         case let .stateMissingInCheckpoint(step):
             return "step '\(step)': its checkpoint holds no loop state: remove .lab/checkpoints/ for this step and run again."
+        case let .outsideTraining(step, kind):
+            return "step '\(step)' is a \(kind) step, whose work is not checkpointed, but it calls ctx.epochs or ctx.finished: train with lab.train(…) or lab.step(…, kind: .train), or loop with a plain `for epoch in 0..<n`."
         case let .unusable(step, file, reason):
             return "step '\(step)': checkpoint '\(file)' could not be loaded (\(reason)); it has been removed, run again to start the step over."
         }

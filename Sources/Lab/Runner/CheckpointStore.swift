@@ -33,6 +33,7 @@ final class CheckpointStore {
     private var module: Module?
     private var optimizer: (any Optimizer)?
     private var scheduler: LRScheduler?
+    private var training: Training?
     private var every = 1
     /// Whether the loop passes a state value (`ctx.epochs(…, state:)`); `finished` must then pass it too.
     private(set) var expectsState = false
@@ -91,8 +92,9 @@ final class CheckpointStore {
     /// Restores the last checkpoint into `module`, `optimizer`, `scheduler`, libtorch's
     /// generator and the step's recorder; returns it (for the body's state), or nil when
     /// there is none or it was discarded.
-    func restore(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?) throws -> Saved? {
+    func restore(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?, training: Training? = nil) throws -> Saved? {
         guard let saved = loadVerified() else { return nil }
+        let scheduler = scheduler ?? optimizer.flatMap(LRScheduler.attached(to:))
         do {
             var weights: [String: Tensor] = [:], state: [String: Tensor] = [:]
             for (k, v) in saved.tensors {
@@ -107,6 +109,12 @@ final class CheckpointStore {
             }
             if let scheduler, let steps = saved.metadata["scheduler.steps"].flatMap(Int.init) {
                 scheduler.resume(atStep: steps)
+            }
+            if let training {
+                guard let steps = saved.metadata["training.steps"].flatMap(Int.init) else {
+                    throw CheckpointError.stateMissingInCheckpoint(step: step)
+                }
+                training.resume(atStep: steps)
             }
             if let generator = saved.tensors["generator.cpu"] { try Runtime.setGeneratorState(generator) }
             if let recording = saved.recording { try restoreRecording(recording, tensors: saved.tensors) }
@@ -171,8 +179,13 @@ final class CheckpointStore {
 
     // MARK: saving
 
-    func configure(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?, every: Int, expectsState: Bool) {
-        self.module = module; self.optimizer = optimizer; self.scheduler = scheduler
+    /// What the checkpoints of this loop hold. A scheduler made for `optimizer` but not
+    /// passed is found (``LRScheduler/attached(to:)``) and saved all the same.
+    func configure(module: Module, optimizer: (any Optimizer)?, scheduler: LRScheduler?, training: Training? = nil,
+                   every: Int, expectsState: Bool) {
+        self.module = module; self.optimizer = optimizer
+        self.scheduler = scheduler ?? optimizer.flatMap(LRScheduler.attached(to:))
+        self.training = training
         self.every = every; self.expectsState = expectsState
     }
 
@@ -192,6 +205,7 @@ final class CheckpointStore {
             for (k, v) in hyper { metadata["optim." + k] = v }
         }
         if let scheduler { metadata["scheduler.steps"] = "\(scheduler.stepCount)" }
+        if let training { metadata["training.steps"] = "\(training.steps)" }
         tensors["generator.cpu"] = Runtime.generatorState()
         if let state {
             metadata["state"] = state.json

@@ -175,7 +175,7 @@ final class Runner<C: ExperimentConfig> {
         let node = experiment.nodes[index]
         guard let folder = hits[index] else { fatalError("step '\(node.name)' has neither run nor a cache entry") }
         do {
-            let v = try withError { try node.load(folder, environment(for: node, recorder: nil)) }
+            let v = try withError { try node.load(folder, environment(for: node, recorder: nil), { try node.inputs.map { try self.value(of: $0) } }) }
             values[index] = v
             return v
         } catch {
@@ -198,7 +198,7 @@ final class Runner<C: ExperimentConfig> {
 
     func environment(for node: Node, recorder: StepRecorder?, checkpoints: CheckpointStore? = nil) -> StepEnvironment {
         StepEnvironment(config: config, seed: stepSeed(root: node.seedScope.root(options.seed), step: node.name), smoke: options.smoke,
-                        device: .cpu, step: node.name,
+                        device: .cpu, step: node.name, kind: node.kind.rawValue,
                         recorder: recorder ?? StepRecorder(artifactFolder: FileManager.default.temporaryDirectory, onLog: { _, _, _ in }),
                         checkpoints: checkpoints)
     }

@@ -39,13 +39,8 @@ public final class LoRALinear: Module, Layer {
         get { factorB.weight }
         set { factorB.weight = newValue }
     }
-    private let factorA: Factor
-    private let factorB: Factor
-    /// A or B as a module with one `weight`, for peft's keys (`lora_A.weight`).
-    private final class Factor: Module {
-        var weight: Tensor
-        init(_ weight: Tensor) { self.weight = weight }
-    }
+    private let factorA: LoRAFactor
+    private let factorB: LoRAFactor
     /// Dropout applied to the input of the low-rank path only (the paper's reference code).
     public let dropout: Dropout
     /// r: the inner dimension of the update B·A.
@@ -74,8 +69,8 @@ public final class LoRALinear: Module, Layer {
         self.alpha = alpha
         self.dropout = Dropout(dropout)
         let dtype = base.weight.dtype, device = base.weight.device
-        factorA = Factor(Tensor.empty([rank, base.inFeatures], dtype: dtype, device: device).requiringGrad())
-        factorB = Factor(Tensor.zeros([base.outFeatures, rank], dtype: dtype, device: device).requiringGrad())
+        factorA = LoRAFactor(Tensor.empty([rank, base.inFeatures], dtype: dtype, device: device).requiringGrad())
+        factorB = LoRAFactor(Tensor.zeros([base.outFeatures, rank], dtype: dtype, device: device).requiringGrad())
         super.init()
         Init.kaimingUniform_(factorA.weight, a: 5.0.squareRoot())
         base.requiresGrad(false)
@@ -152,20 +147,33 @@ public final class LoRALinear: Module, Layer {
 /// to `any Layer` slots, or by rebuilding a `Sequential`.
 public enum LoRA {
     /// Adapts, in place, every `Linear` of `module` for which `where(key, layer)` is true
-    /// (`key`: its `stateDict()` prefix, e.g. `towers.text.layers.0.linear1`), and freezes
-    /// everything else (``freezeAllButAdapters(_:)``). Layers already replaced are skipped.
-    /// `stateDict()` keeps every key and adds `KEY.lora_A.weight`, `KEY.lora_B.weight`.
-    /// (`MultiheadAttention`'s packed q/k/v projection is a tensor, not a `Linear`, as in
-    /// PyTorch: its `out_proj` can be adapted.)
-    /// - Returns: the adapters by key, in `namedModules()` order.
+    /// (`key`: its `stateDict()` prefix, e.g. `towers.text.layers.0.linear1`) and, with
+    /// `attention`, the packed q/k/v in-projection of every `MultiheadAttention` for which
+    /// `attention(key, layer)` is true (a ``LoRAInProjection``); then freezes everything
+    /// else (``freezeAllButAdapters(_:)``). Layers already adapted are skipped.
+    /// `stateDict()` keeps every key and adds `KEY.lora_A.weight`, `KEY.lora_B.weight`
+    /// (`KEY.in_proj.lora_A.weight` for attention).
+    ///
+    /// ```swift
+    /// LoRA.apply(to: clip, where: { _, _ in true }, attention: { _, _ in true }, rank: 4, alpha: 4)
+    /// ```
+    /// - Returns: the adapters by key, in `namedModules()` order: ``LoRALinear``s and
+    ///   ``LoRAInProjection``s.
     @discardableResult
-    public static func apply(to module: Module, where choose: (String, Linear) -> Bool, rank: Int, alpha: Double,
-                             dropout: Double = 0) -> [(key: String, adapter: LoRALinear)] {
-        let chosen = module.unreplacedLinears(where: choose)
-        let adapters = chosen.map { key, linear -> (key: String, adapter: LoRALinear) in
-            let adapter = LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
-            linear.replace(with: adapter)
-            return (key, adapter)
+    public static func apply(to module: Module, where choose: (String, Linear) -> Bool,
+                             attention: ((String, MultiheadAttention) -> Bool)? = nil, rank: Int, alpha: Double,
+                             dropout: Double = 0) -> [(key: String, adapter: any LoRAAdapter)] {
+        var adapters: [(key: String, adapter: any LoRAAdapter)] = []
+        for (key, layer) in module.namedModules() {
+            if let linear = layer as? Linear, linear.replacement == nil, choose(key, linear) {
+                let adapter = LoRALinear(linear, rank: rank, alpha: alpha, dropout: dropout)
+                linear.replace(with: adapter)
+                adapters.append((key, adapter))
+            } else if let mha = layer as? MultiheadAttention, mha.inProjDelta == nil, let attention, attention(key, mha) {
+                let adapter = LoRAInProjection(mha, rank: rank, alpha: alpha)
+                mha.inProjDelta = adapter
+                adapters.append((key.isEmpty ? "in_proj" : key + ".in_proj", adapter))
+            }
         }
         freezeAllButAdapters(module)
         return adapters
@@ -210,19 +218,20 @@ public enum LoRA {
     /// (`loralib.mark_only_lora_as_trainable`).
     public static func freezeAllButAdapters(_ module: Module) {
         module.requiresGrad(false)
-        for case let (_, adapter as LoRALinear) in module.namedModules() {
+        for case let (_, adapter as any LoRAAdapter) in module.namedModules() {
             adapter.loraA.requiresGrad = true
             adapter.loraB.requiresGrad = true
         }
     }
 
-    /// Merges every `LoRALinear` in `module` (see ``LoRALinear/merge(keepingOriginal:)``).
+    /// Merges every adapter in `module` (see ``LoRALinear/merge(keepingOriginal:)`` and
+    /// ``LoRAInProjection/merge(keepingOriginal:)``).
     public static func mergeAll(_ module: Module, keepingOriginal: Bool = true) {
-        for case let (_, adapter as LoRALinear) in module.namedModules() { adapter.merge(keepingOriginal: keepingOriginal) }
+        for case let (_, adapter as any LoRAAdapter) in module.namedModules() { adapter.merge(keepingOriginal: keepingOriginal) }
     }
 
-    /// Unmerges every `LoRALinear` in `module`.
+    /// Unmerges every adapter in `module`.
     public static func unmergeAll(_ module: Module) {
-        for case let (_, adapter as LoRALinear) in module.namedModules() { adapter.unmerge() }
+        for case let (_, adapter as any LoRAAdapter) in module.namedModules() { adapter.unmerge() }
     }
 }

@@ -61,6 +61,13 @@ public final class LRScheduler {
         self.schedule = schedule
         baseLearningRate = optimizer.learningRate
         optimizer.learningRate = schedule.learningRate(step: 0, base: baseLearningRate)
+        SchedulerRegistry.shared.attach(self, to: optimizer)
+    }
+
+    /// The scheduler last made for `optimizer`, while both are alive. Lab's checkpoints use
+    /// it, so that a scheduler not passed to `ctx.epochs` is still saved and restored.
+    public static func attached(to optimizer: any Optimizer) -> LRScheduler? {
+        SchedulerRegistry.shared.scheduler(of: optimizer)
     }
 
     /// Sets the step count, and the optimizer's rate to the schedule's at that step: where a
@@ -74,5 +81,30 @@ public final class LRScheduler {
     public func step() {
         stepCount += 1
         optimizer.learningRate = schedule.learningRate(step: stepCount, base: baseLearningRate)
+    }
+}
+
+/// Which scheduler drives which optimizer (weak on both sides).
+private final class SchedulerRegistry: @unchecked Sendable {
+    static let shared = SchedulerRegistry()
+    private struct Entry {
+        weak var optimizer: AnyObject?
+        weak var scheduler: LRScheduler?
+    }
+    private let lock = NSLock()
+    private var entries: [ObjectIdentifier: Entry] = [:]
+
+    func attach(_ scheduler: LRScheduler, to optimizer: any Optimizer) {
+        lock.lock()
+        defer { lock.unlock() }
+        entries = entries.filter { $0.value.optimizer != nil && $0.value.scheduler != nil }
+        entries[ObjectIdentifier(optimizer)] = Entry(optimizer: optimizer, scheduler: scheduler)
+    }
+
+    func scheduler(of optimizer: any Optimizer) -> LRScheduler? {
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[ObjectIdentifier(optimizer)], entry.optimizer === optimizer else { return nil }
+        return entry.scheduler
     }
 }

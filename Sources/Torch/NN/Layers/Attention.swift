@@ -18,6 +18,10 @@ public final class MultiheadAttention: Module {
     public let dropout: Double
     /// True when inputs and outputs are (B, T, E), false for PyTorch's (T, B, E).
     public let batchFirst: Bool
+    /// A trainable change added to the packed in-projection, W = `inProjWeight` + delta()
+    /// (LoRA's (α/r)·B·A over the (3E, E) weight, set by `LoRA.apply`); nil: none.
+    /// Its tensors stand at the key `in_proj` (`self_attn.in_proj.lora_A.weight`).
+    public var inProjDelta: (any WeightDelta)?
 
     /// An attention layer of width `embedDim` split into `numHeads` heads, initialized as PyTorch (in_proj xavier-uniform, out_proj as a `Linear`, biases zero); float32 on the CPU by default.
     /// Stops the process when `embedDim` is not divisible by `numHeads` (a precondition).
@@ -39,6 +43,14 @@ public final class MultiheadAttention: Module {
             if let b = outProj.bias { Init.zeros_(b) }
         }
     }
+
+    /// `out_proj`, and `in_proj` when the in-projection has a delta.
+    public override func namedChildren() -> [(String, Module)] {
+        [("out_proj", outProj as Module)] + (inProjDelta.map { [("in_proj", $0 as Module)] } ?? [])
+    }
+
+    /// The in-projection weight the layer computes with: `inProjWeight`, plus the delta if any.
+    public var effectiveInProjWeight: Tensor { inProjDelta.map { inProjWeight + $0.delta() } ?? inProjWeight }
 
     /// Attends from `query` to `key`/`value`.
     ///
@@ -63,6 +75,7 @@ public final class MultiheadAttention: Module {
 
         // Projections: one matmul when self-attending, else three slices of the packed weight.
         let qp: Tensor, kp: Tensor, vp: Tensor
+        let inProjWeight = effectiveInProjWeight
         if query === key && key === value {
             let qkv = F.linear(q, weight: inProjWeight, bias: inProjBias).chunk(3, dim: -1)  // 3 × (B, T, E)
             (qp, kp, vp) = (qkv[0], qkv[1], qkv[2])
@@ -198,7 +211,7 @@ public final class TransformerEncoderLayer: Module, Layer {
     func fastPath(_ x: Tensor, hasMask: Bool) -> Tensor? {
         // A replaced projection (LoRA, int8) computes otherwise than its weight says: op by op then.
         guard !isTraining, !hasMask, x.rank == 3, selfAttn.batchFirst, selfAttn.numHeads % 2 == 0,
-              [selfAttn.outProj, linear1, linear2].allSatisfy({ $0.replacement == nil }),
+              selfAttn.inProjDelta == nil, [selfAttn.outProj, linear1, linear2].allSatisfy({ $0.replacement == nil }),
               let inBias = selfAttn.inProjBias, let outBias = selfAttn.outProj.bias,
               let w1 = norm1.weight, let b1 = norm1.bias, let w2 = norm2.weight, let b2 = norm2.bias,
               let f1 = linear1.bias, let f2 = linear2.bias, norm1.eps == norm2.eps
