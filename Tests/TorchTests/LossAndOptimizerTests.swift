@@ -148,6 +148,32 @@ import Testing
         }
     }
 
+    /// `Training.step` is zeroGrad → backward → clip → optimizer step → schedule step, with the
+    /// same arithmetic as those calls made by hand; `resume(atStep:)` puts the rate back.
+    @Test func trainingStepsAsTheCallsMadeByHand() {
+        func model() -> Linear { manualSeed(5); return Linear(4, 3) }
+        let x = Tensor.randn([8, 4]), y = Tensor((0..<8).map { Int64($0 % 3) })
+        let byHand = model(), stepped = model()
+        let optimizer = AdamW(byHand.parameters(), learningRate: 0.1)
+        let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: 2, totalSteps: 6))
+        let training = Training(stepped, optimizer: AdamW(stepped.parameters(), learningRate: 0.1),
+                                schedule: CosineWithWarmup(warmupSteps: 2, totalSteps: 6), maxGradientNorm: 0.5)
+        for _ in 0..<4 {
+            let loss = F.crossEntropy(byHand(x), y)
+            optimizer.zeroGrad(); loss.backward(); clipGradNorm(optimizer.parameters, maxNorm: 0.5); optimizer.step(); scheduler.step()
+            training.step(F.crossEntropy(stepped(x), y))
+        }
+        #expect(training.steps == 4 && training.scheduler?.stepCount == 4)
+        #expect(training.optimizer.learningRate == optimizer.learningRate)
+        expectIdentical(stepped.weight, byHand.weight, "weights after four steps")
+        #expect(LRScheduler.attached(to: optimizer) === scheduler, "a scheduler is found from its optimizer")
+        #expect(LRScheduler.attached(to: AdamW(byHand.parameters())) == nil)
+        let resumed = Training(model(), optimizer: SGD(model().parameters(), learningRate: 0.1),
+                               schedule: CosineWithWarmup(warmupSteps: 2, totalSteps: 6))
+        resumed.resume(atStep: 4)
+        #expect(resumed.steps == 4 && resumed.optimizer.learningRate == optimizer.learningRate)
+    }
+
     @Test func gradientClippingMatchesPyTorch() {
         let a = Self.t["clip.a"]!.clone().requiringGrad(), b = Self.t["clip.b"]!.clone().requiringGrad()
         ((a * 3.0).sum() + b.pow(2.0).sum()).backward()

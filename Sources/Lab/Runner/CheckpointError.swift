@@ -29,7 +29,7 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
         case let .stateMissingInCheckpoint(step):
             return "step '\(step)': its checkpoint holds no loop state: remove .lab/checkpoints/ for this step and run again."
         case let .outsideTraining(step, kind):
-            return "step '\(step)' is a \(kind) step, whose work is not checkpointed, but it calls ctx.epochs or ctx.finished: train with lab.train(…) or lab.step(…, kind: .train), or loop with a plain `for epoch in 0..<n`."
+            return "step '\(step)' calls ctx.epochs or ctx.finished, but it is not a training step (its kind is \(kind)) and nothing of it is checkpointed: train with lab.train(…) or lab.step(…, kind: .train), or loop with a plain `for epoch in 0..<n`."
         case let .unusable(step, file, reason):
             return "step '\(step)': checkpoint '\(file)' could not be loaded (\(reason)); it has been removed, run again to start the step over."
         }
