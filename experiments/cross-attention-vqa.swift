@@ -88,28 +88,24 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
         PatchClassifier(encoder: PatchEncoder(imageSize: 32, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width), classes: 10)
     }) { ctx, model, data -> PretrainingSummary in
         let items = Composites.pad(data.train.images)  // (60000, 1, 32, 32)
-        let n = items.size(0), batch = 128
-        let epochs = ctx.smoke ? 1 : ctx.config.pretrainEpochs
-        let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate, weightDecay: ctx.config.weightDecay)
+        let loader = DataLoader(tensors: [items, data.train.labels], batchSize: 128, seed: ctx.seed, dropLast: true)
+        let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
+                                                        weightDecay: ctx.config.weightDecay))
         model.train()
-        for epoch in try ctx.epochs(epochs, checkpointing: model, optimizer, state: .nothing) {
-            let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
-            for b in 0..<(n / batch) {
-                let index = order[(b * batch)..<((b + 1) * batch)]
-                let loss = F.crossEntropy(model(items.indexSelect(dim: 0, index: index)), data.train.labels.indexSelect(dim: 0, index: index))
-                optimizer.zeroGrad()
-                loss.backward()
-                optimizer.step()
-                if b % 50 == 0 { ctx.log("pretraining loss", loss.item(), step: epoch * (n / batch) + b) }
+        for epoch in try ctx.epochs(ctx.smoke ? 1 : ctx.config.pretrainEpochs, training: training, state: .nothing) {
+            for (b, batch) in loader.epoch(epoch).enumerated() {
+                let loss = F.crossEntropy(model(batch[0]), batch[1])
+                training.step(loss)
+                if b % 50 == 0 { ctx.log("pretraining loss", loss.item(), step: training.steps - 1) }
             }
             try ctx.finished(epoch: epoch)
         }
         model.eval()
         let test = Composites.pad(data.testItems.images)
-        let predicted = withNoGrad { Tensor.cat(stride(from: 0, to: test.size(0), by: 1000).map { model(test[$0..<min($0 + 1000, test.size(0))]).argmax(dim: 1) }, dim: 0) }
-        let accuracy = (predicted .== data.testItems.labels).to(.float32).mean().item()
-        ctx.metric("single_item_test_accuracy", accuracy)
-        return PretrainingSummary(testAccuracy: accuracy)
+        let logits = withNoGrad { Tensor.cat(test.split(size: 1000).map { model($0) }) }
+        let itemAccuracy = accuracy(logits: logits, targets: data.testItems.labels)
+        ctx.metric("single_item_test_accuracy", itemAccuracy)
+        return PretrainingSummary(testAccuracy: itemAccuracy)
     }
 
     //: ## Training the question side
@@ -119,31 +115,27 @@ let experiment = Experiment("cross-attention-vqa", config: Config()) { lab in
     //: are trained. Every batch is new: 32 composites of random training items, sixteen
     //: random questions each, so the model never sees the same composite twice.
     //: Cross-entropy over the twelve answers, AdamW with a cosine schedule after a warm-up.
-    let model = lab.train("train", data, encoder, model: { ctx in
+    let model = lab.train("train", data, encoder, model: { ctx, data, _ in
         VQAModel(image: PatchEncoder(imageSize: 64, channels: [16, 32, 64, 128], pooled: 3, dim: ctx.config.width),
-                 vocabularySize: 64, maxLength: maxLength, answers: 12, heads: ctx.config.heads)
+                 vocabularySize: data.tokenizer.count, maxLength: maxLength, answers: 12, heads: ctx.config.heads)
     }) { ctx, model, data, encoder -> Double in
         try model.image.loadFeatures(from: encoder.model.encoder, freezing: true)
         let steps = ctx.smoke ? 20 : ctx.config.steps
         let round = ctx.smoke ? 10 : ctx.config.stepsPerRound
-        let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
-                              weightDecay: ctx.config.weightDecay)
-        let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: steps / 20, totalSteps: steps))
+        let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
+                                                        weightDecay: ctx.config.weightDecay),
+                                schedule: CosineWithWarmup(warmupSteps: steps / 20, totalSteps: steps))
         let progress = ctx.progress("step", total: steps, unit: "step")
-        precondition(data.tokenizer.count <= 64, "the question vocabulary outgrew the model's 64 token embeddings")
         let probeCount = min(500, data.test.count)
         let probe = data.test[0..<probeCount]
         var last = 0.0
-        for r in try ctx.epochs(steps / round, checkpointing: model, optimizer, scheduler: scheduler, state: &last) {
+        for r in try ctx.epochs(steps / round, training: training, state: &last) {
             model.train()
             for s in (r * round)..<((r + 1) * round) {
                 let batch = Composites.make(data.train, count: ctx.config.batchSize, perImage: ctx.config.questionsPerImage,
                                             classWords: classWords, seed: ctx.seed &+ UInt64(s))
                 let loss = model.loss(batch, tokenizer: data.tokenizer, maxLength: maxLength)
-                optimizer.zeroGrad()
-                loss.backward()
-                optimizer.step()
-                scheduler.step()
+                training.step(loss)
                 if s % 25 == 0 {
                     last = loss.item()
                     try ctx.check("loss", last, iteration: s)

@@ -54,29 +54,30 @@ func groups(_ labels: Tensor) -> [[Int]] {
     return out
 }
 
-/// Trains a three-tower model with the given weight on the two audio pairs.
-func trainModel(_ model: CLIP, _ data: DigitsData, epochs: Int, batch: Int, learningRate: Double,
+/// Trains a three-tower model with the given weight on the two audio pairs. Each batch of
+/// training images is paired with a caption and a training clip of the same digits, drawn at
+/// random (from the step's seeded generator).
+func trainModel(_ model: CLIP, _ data: DigitsData, epochs: Int, batch: Int, learningRate: Double, seed: UInt64,
                 audioWeight: Double, log: (Double, Int) throws -> Void) throws -> Summary {
-    let optimizer = AdamW(model.trainableParameters(), learningRate: learningRate, weightDecay: 0.01)
-    let n = data.trainImages.size(0), perEpoch = max(1, n / batch)
-    let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: perEpoch, totalSteps: epochs * perEpoch))
+    let loader = DataLoader(count: data.trainImages.size(0), batchSize: batch, seed: seed, dropLast: true) { $0 }
+    let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: learningRate, weightDecay: 0.01),
+                            schedule: CosineWithWarmup(warmupSteps: loader.batchesPerEpoch, totalSteps: epochs * loader.batchesPerEpoch))
     let captionGroups = groups(data.captionLabels), audioGroups = groups(data.trainAudioLabels)
     let weights: [ModalityPair: Double] = [ModalityPair("image", "audio"): audioWeight, ModalityPair("text", "audio"): audioWeight]
     var last = 0.0
     model.train()
     for epoch in 0..<epochs {
-        let order = Ops.call("aten::randperm", [.int(n)]).tensor(0)
-        for b in 0..<perEpoch {
-            let index = order[(b * batch)..<min(n, (b + 1) * batch)]                 // (B)
+        for indices in loader.epoch(epoch) {
+            let index = Tensor(indices.map(Int64.init))                                  // (B)
             let labels = data.trainLabels.indexSelect(dim: 0, index: index).asArray(Int.self)
             let loss = model.loss([
                 "image": data.trainImages.indexSelect(dim: 0, index: index),
                 "text": data.captionTokens.indexSelect(dim: 0, index: pick(labels, from: captionGroups)),
                 "audio": data.trainAudio.indexSelect(dim: 0, index: pick(labels, from: audioGroups)),
             ], weights: weights)
-            optimizer.zeroGrad(); loss.backward(); optimizer.step(); scheduler.step()
+            training.step(loss)
             last = loss.item()
-            try log(last, epoch * perEpoch + b)
+            try log(last, training.steps - 1)
         }
     }
     return Summary(finalLoss: last)
@@ -151,9 +152,9 @@ let experiment = Experiment("spoken-digits", config: Config()) { lab in
 
     //: ## Joint training
     //: All three pairs weigh the same.
-    let joint = lab.train("joint", data, model: { _ in makeModel(32) }) { ctx, model, data in
+    let joint = lab.train("joint", data, model: { _, data in makeModel(data.vocabularySize) }) { ctx, model, data in
         try trainModel(model, data, epochs: ctx.smoke ? 2 : ctx.config.epochs, batch: ctx.config.batchSize,
-                       learningRate: ctx.config.learningRate, audioWeight: 1) { loss, step in
+                       learningRate: ctx.config.learningRate, seed: ctx.seed, audioWeight: 1) { loss, step in
             try ctx.check("loss", loss, iteration: step)
             ctx.log("loss", loss, step: step)
         }
@@ -168,9 +169,9 @@ let experiment = Experiment("spoken-digits", config: Config()) { lab in
         var points: [AblationPoint] = []
         for (i, weight) in ctx.config.audioWeights.enumerated() {
             manualSeed(ctx.seed)
-            let model = makeModel(32)
+            let model = makeModel(data.vocabularySize)
             _ = try trainModel(model, data, epochs: ctx.smoke ? 2 : ctx.config.epochs, batch: ctx.config.batchSize,
-                               learningRate: ctx.config.learningRate, audioWeight: weight) { loss, step in
+                               learningRate: ctx.config.learningRate, seed: ctx.seed, audioWeight: weight) { loss, step in
                 try ctx.check("loss", loss, iteration: step)
             }
             let recall = Dictionary(uniqueKeysWithValues: evaluate(model, data))

@@ -240,6 +240,18 @@ public final class Context<C: ExperimentConfig> {
         return result
     }
 
+    /// ``epochs(_:training:every:state:)`` for a loop that carries three values across
+    /// epochs; save them with ``finished(epoch:state:_:_:)``.
+    public func epochs<A: Codable, B: Codable, D: Codable>(_ count: Int, training: Training, every: Int = 1,
+                                                           state a: inout A, _ b: inout B, _ d: inout D) throws -> [Int] {
+        var triple = StatePair(a: StatePair(a: a, b: b), b: d)
+        let result = try epochs(count, training: training, every: every, state: &triple)
+        a = triple.a.a
+        b = triple.a.b
+        d = triple.b
+        return result
+    }
+
     /// ``epochs(_:training:every:state:)`` for a loop whose body keeps nothing across epochs
     /// beyond `training` and what it logged (`state: .nothing`); mark epochs with ``finished(epoch:)``.
     public func epochs(_ count: Int, training: Training, every: Int = 1, state: LoopState) throws -> [Int] {

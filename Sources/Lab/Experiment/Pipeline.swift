@@ -188,6 +188,19 @@ public final class Pipeline<C: ExperimentConfig> {
         }
     }
 
+    /// A training step with two inputs whose `model` factory sees them (see
+    /// the one-input form): on a cache hit both inputs are loaded for it.
+    @discardableResult
+    public func train<A, B, M: Module, R: Codable>(_ name: String, _ a: Step<A>, _ b: Step<B>,
+                                                    model: @escaping (Context<C>, A, B) throws -> M,
+                                                    seed: SeedScope = .run, file: String = #filePath, line: Int = #line,
+                                                    _ body: @escaping (Context<C>, M, A, B) throws -> R) -> Step<Trained<M, R>> {
+        addTraining(name, [a.index, b.index], { ctx, values in try model(ctx, values[0] as! A, values[1] as! B) }, seesInputs: true,
+                    seed, file, line) { ctx, network, values in
+            try body(ctx, network, values[0] as! A, values[1] as! B)
+        }
+    }
+
     private func addTraining<M: Module, R: Codable>(_ name: String, _ inputs: [Int], _ model: @escaping (Context<C>, [Any]) throws -> M, seesInputs: Bool,
                                                     _ seed: SeedScope, _ file: String, _ line: Int,
                                                     _ body: @escaping (Context<C>, M, [Any]) throws -> R) -> Step<Trained<M, R>> {
