@@ -65,7 +65,10 @@ struct ExperimentCompiler {
         let main = bin.appendingPathComponent(".\(name)-\(getpid()).swift")   // the file behind a MainGuard line
         try Data(ExperimentFile.mainSource(for: file.standardizedFileURL, text: String(decoding: source, as: UTF8.self)).utf8).write(to: main)
         defer { try? FileManager.default.removeItem(at: main) }
-        process.arguments = ["swiftc", main.path, "-o", temporary.path] + flags
+        // LLVM-style diagnostics: the location and the offending line, as written. Swift's
+        // default style numbers its excerpt by the compiled file, which has the MainGuard line
+        // above the experiment's own, so its gutter would be off by two.
+        process.arguments = ["swiftc", main.path, "-o", temporary.path, "-diagnostic-style", "llvm"] + flags
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {

@@ -222,7 +222,12 @@ import Testing
         let result = try box.lab("run", "broken.swift")
         #expect(result.status != 0)
         #expect(result.output.contains("broken.swift:25:29: error: value of type 'Config' has no member 'learningRat'"), "\(result.output)")
-        #expect(result.output.contains("has no member 'learningRat'"), "\(result.output)")
+        // The excerpt is the offending line itself, not one numbered by the compiled file.
+        let lines = result.output.split(separator: "\n", omittingEmptySubsequences: false)
+        let at = lines.firstIndex { $0.contains("broken.swift:25:29: error") }
+        #expect(at.map { lines[$0 + 1].contains("w += ctx.config.learningRat") } == true, "\(result.output)")
+        #expect(!lines.contains { $0.range(of: #"^\s*[0-9]+ \|"#, options: .regularExpression) != nil },
+                "no excerpt gutter numbered by the compiled file: \(result.output)")
     }
 
     @Test func aFailingStepFailsTheRunAndTheNextRunResumesThere() throws {
