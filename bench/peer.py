@@ -184,6 +184,63 @@ def bench_feed_forward(width, int8, min_seconds):
     return best_rate(step, 4096, min_seconds)
 
 
+class CaptionTower(nn.Module):
+    """clip-fashion's text tower: token and position embeddings, two pre-norm GELU Transformer
+    layers (width 64, 4 heads), a final LayerNorm, the mean over non-padding tokens, Linear(64, 128)."""
+
+    def __init__(self, vocab=48, length=12, width=64, depth=2, heads=4, out=128):
+        super().__init__()
+        self.tok = nn.Embedding(vocab, width, padding_idx=0)
+        self.pos = nn.Embedding(length, width)
+        self.layers = nn.ModuleList([
+            nn.TransformerEncoderLayer(width, heads, 4 * width, 0.1, activation="gelu", batch_first=True, norm_first=True)
+            for _ in range(depth)])
+        self.norm = nn.LayerNorm(width)
+        self.proj = nn.Linear(width, out)
+
+    def forward(self, tokens):
+        pad = tokens == 0
+        x = self.tok(tokens) + self.pos(torch.arange(tokens.shape[1]))
+        for layer in self.layers:
+            x = layer(x, src_key_padding_mask=pad)
+        x = self.norm(x)
+        keep = (~pad).to(x.dtype).unsqueeze(-1)
+        return self.proj((x * keep).sum(1) / keep.sum(1).clamp(min=1))
+
+
+def caption_tokens():
+    """256 captions of 5-12 tokens padded to 12 (ids 1..47, 0 is padding), as TorchBench's."""
+    return torch.tensor([[1 + (i * 7 + t * 3) % 47 if t < 5 + i % 8 else 0 for t in range(12)]
+                         for i in range(256)], dtype=torch.int64)
+
+
+def bench_text_tower(int8, min_seconds):
+    """Samples per second through CaptionTower on 256 captions, float32 or after
+    torch.ao.quantization.quantize_dynamic (which leaves attention's out_proj, a
+    NonDynamicallyQuantizableLinear, in float32; Lab quantizes it). The quantized tower runs
+    with the MHA fast path off: its eligibility check reads `linear1.weight`, a method on a
+    dynamically quantized Linear, and raises (PyTorch 2.13)."""
+    import warnings
+    torch.manual_seed(0)
+    tower = CaptionTower().eval()
+    if int8:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            tower = torch.ao.quantization.quantize_dynamic(tower, {nn.Linear}, dtype=torch.qint8)
+    tokens = caption_tokens()
+    fastpath = torch.backends.mha.get_fastpath_enabled()
+    torch.backends.mha.set_fastpath_enabled(not int8)
+
+    def step():
+        with torch.no_grad():
+            tower(tokens)
+
+    try:
+        return best_rate(step, 256, min_seconds)
+    finally:
+        torch.backends.mha.set_fastpath_enabled(fastpath)
+
+
 def bench_add(iters):
     a = torch.randn(64, 64)
     b = torch.randn(64, 64)
@@ -268,6 +325,10 @@ def main():
             key = f"ffn_d{width}_{'int8' if int8 else 'float32'}"
             results[key] = {"value": bench_feed_forward(width, int8, min_seconds), "unit": "samples/s"}
             print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
+    for int8 in (False, True):
+        key = f"clip_text_b256_{'int8' if int8 else 'float32'}"
+        results[key] = {"value": bench_text_tower(int8, min_seconds), "unit": "samples/s"}
+        print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
     results["add_64x64"] = {"value": bench_add(add_iters), "unit": "us/op"}
     print(f"add_64x64: {results['add_64x64']['value']:.3f} us/op", file=sys.stderr)
 

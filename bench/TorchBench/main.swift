@@ -6,6 +6,8 @@
 // infer_b256, infer_b16   inference throughput of both towers (eval, no grad), samples/s
 // ffn_dD_float32, ffn_dD_int8   rows/s through Linear(D, 4D) → GELU → Linear(4D, D) at 4,096 rows, float32 and
 //                         dynamically quantized int8 (fbgemm), D = 64 (the CLIP text tower's width here), 256, 512
+// clip_text_b256_float32, clip_text_b256_int8   samples/s through clip-fashion's text tower (2 pre-norm layers,
+//                         width 64) on 256 padded captions, float32 and with every Linear dynamically quantized
 // loader_augment_inline, loader_augment_prefetch   a small CNN's training samples/s over DataLoader batches
 //                         augmented by Augment.affine, made in line or on a background thread (Lab only)
 // add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
@@ -141,6 +143,30 @@ func benchFeedForward(width: Int, int8: Bool) -> Double {
     return bestRate(batch: 4096) { withNoGrad { _ = block(x) } }
 }
 
+/// 256 captions of 5–12 tokens padded to 12 (ids 1…47, 0 is padding), the same in bench/peer.py.
+func captionTokens() -> Tensor {
+    var ids: [Int64] = []
+    for i in 0..<256 {
+        for t in 0..<12 {
+            let length = 5 + i % 8
+            ids.append(t < length ? Int64(1 + (i * 7 + t * 3) % 47) : 0)
+        }
+    }
+    return Tensor(ids, shape: [256, 12])
+}
+
+/// Samples per second through the CLIP text tower of `clip-fashion` (a 2-layer pre-norm
+/// Transformer, width 64, 4 heads, masked-mean pooling, projection to 128) on 256 captions,
+/// in float32 or with every `Linear` dynamically quantized (`Quantizer.quantize(_:kernel: .dynamic)`).
+func benchTextTower(int8: Bool) -> Double {
+    manualSeed(0)
+    let tower = TextEncoder(vocabularySize: 48, maxLength: 12, width: 64, depth: 2, heads: 4, dropout: 0.1, embeddingDim: 128)
+    if int8 { Quantizer.quantize(tower, kernel: .dynamic) }
+    tower.eval()
+    let tokens = captionTokens()
+    return bestRate(batch: 256) { withNoGrad { _ = tower(tokens) } }
+}
+
 /// Samples per second of a training loop over 28×28 images whose batches are augmented
 /// (`Augment.affine`) by a `DataLoader`, with the next batch made on a background thread
 /// (`prefetch`) or in line: how much of the augmentation the training step hides.
@@ -172,7 +198,9 @@ if arguments.contains("--loader") {
 }
 
 if arguments.contains("--ffn") {
-    // Diagnostic: the feed-forward entries alone (bench/peer.py has the same).
+    // Diagnostic: the feed-forward and text-tower entries alone (bench/peer.py has the same).
+    let float = benchTextTower(int8: false), int8 = benchTextTower(int8: true)
+    print(String(format: "text tower, batch 256  float32 %.0f samples/s  int8 %.0f samples/s  int8/float32 %.2f×", float, int8, int8 / float))
     for width in [64, 256, 512] {
         let float = benchFeedForward(width: width, int8: false), int8 = benchFeedForward(width: width, int8: true)
         print(String(format: "d=%d  float32 %.0f rows/s  int8 %.0f rows/s  int8/float32 %.2f×", width, float, int8, int8 / float))
@@ -211,6 +239,8 @@ for width in [64, 256, 512] {
     record("ffn_d\(width)_float32", benchFeedForward(width: width, int8: false), "samples/s")
     record("ffn_d\(width)_int8", benchFeedForward(width: width, int8: true), "samples/s")
 }
+record("clip_text_b256_float32", benchTextTower(int8: false), "samples/s")
+record("clip_text_b256_int8", benchTextTower(int8: true), "samples/s")
 record("loader_augment_inline", benchLoader(prefetch: false), "samples/s")
 record("loader_augment_prefetch", benchLoader(prefetch: true), "samples/s")
 record("add_64x64", benchAdd(boxed: false), "us/op")
