@@ -21,7 +21,11 @@ import Torch
         let out = resampler(f["x"]!)
         expectClose(out, f["out"], rtol: 0, atol: 1e-5, "resampler output")
         (out * f["w"]!).sum().backward()
-        expectClose(resampler.latents.grad, f["grad_latents"], rtol: 1e-4, atol: 1e-5, "gradient on the latents")
+        // The latents' gradient sums terms up to ~130 in size (its largest element is 133), so a
+        // kernel that adds in another order (AVX-512 against the AVX2 machine that wrote the
+        // fixture) moves an element by ~1e-4 however small it is: measured 1.3e-4 on an Intel
+        // Xeon (AVX-512). The tolerance is set from that scale: 5e-4 = 4e-6 of the largest element.
+        expectClose(resampler.latents.grad, f["grad_latents"], rtol: 1e-4, atol: 5e-4, "gradient on the latents")
     }
 
     @Test func latentsStartSmall() {
