@@ -46,6 +46,7 @@ fixtures: deps
 	$(PYTHON) scripts/make-fixtures.py
 	$(PYTHON) scripts/make-multimodal-fixtures.py
 	$(PYTHON) scripts/make-multimodal-fixtures-2.py
+	$(PYTHON) scripts/make-pretrained-fixtures.py
 
 build: deps
 	$(SWIFT) build

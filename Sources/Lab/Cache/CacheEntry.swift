@@ -2,21 +2,21 @@ import Foundation
 
 /// One committed cache entry as `lab cache ls` lists it; read from its manifest without
 /// verifying its files.
-public struct CacheEntry: Equatable, Sendable {
+package struct CacheEntry: Equatable, Sendable {
     /// The entry's key.
-    public var key: String
+    package var key: String
     /// The step that produced it.
-    public var step: String
+    package var step: String
     /// The experiment that step belongs to.
-    public var experiment: String
+    package var experiment: String
     /// Bytes the entry occupies: its files plus its manifest.
-    public var bytes: Int64
+    package var bytes: Int64
     /// When it was committed.
-    public var createdAt: Date
+    package var createdAt: Date
     /// When a lookup last returned it as a hit (its commit time until then).
-    public var lastUsedAt: Date
+    package var lastUsedAt: Date
     /// The free-form facts the runner stored with it.
-    public var meta: [String: String]
+    package var meta: [String: String]
     /// The entry's folder.
-    public var url: URL
+    package var url: URL
 }

@@ -7,7 +7,7 @@ import Darwin
 
 /// Why a cache operation failed. Each message says what failed, the path or value at
 /// fault, and what to do next.
-public enum CacheError: Error, CustomStringConvertible, Equatable {
+package enum CacheError: Error, CustomStringConvertible, Equatable {
     /// A system call failed: `operation` on `path` set `errno` to `code`.
     case io(operation: String, path: String, code: Int32)
     /// A key that is not 2–128 lowercase hexadecimal characters.
@@ -24,7 +24,7 @@ public enum CacheError: Error, CustomStringConvertible, Equatable {
     case manifestEncoding(key: String, reason: String)
 
     /// The message shown to the user, naming the entry and what to do.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .io(operation, path, code):
             let reason = String(cString: strerror(code))

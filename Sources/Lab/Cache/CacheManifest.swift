@@ -5,37 +5,37 @@ import Foundation
 ///
 /// Invariant: an entry folder is only ever made visible (renamed into `objects/`) after
 /// its manifest and every file it lists have been fsync'd.
-public struct CacheManifest: Codable, Equatable, Sendable {
+package struct CacheManifest: Codable, Equatable, Sendable {
     /// The size and digest a stored file must have.
-    public struct FileRecord: Codable, Equatable, Sendable {
+    package struct FileRecord: Codable, Equatable, Sendable {
         /// SHA-256 of the file's contents, 64 lowercase hex characters.
-        public var sha256: String
+        package var sha256: String
         /// The file's size in bytes.
-        public var bytes: Int64
+        package var bytes: Int64
 
         /// Creates a record.
-        public init(sha256: String, bytes: Int64) {
+        package init(sha256: String, bytes: Int64) {
             self.sha256 = sha256
             self.bytes = bytes
         }
     }
 
     /// The entry's key (also its folder name).
-    public var key: String
+    package var key: String
     /// Each stored file, by its path relative to the entry folder (`output.json`,
     /// `tensors.safetensors`, `clips/0001.wav`).
-    public var files: [String: FileRecord]
+    package var files: [String: FileRecord]
     /// When the entry was committed.
-    public var createdAt: Date
+    package var createdAt: Date
     /// The step that produced it.
-    public var step: String
+    package var step: String
     /// The experiment that step belongs to.
-    public var experiment: String
+    package var experiment: String
     /// Free-form facts the runner wants kept with the entry (timing, library versions, …).
-    public var meta: [String: String]
+    package var meta: [String: String]
 
     /// Creates a manifest.
-    public init(key: String, files: [String: FileRecord], createdAt: Date, step: String,
+    package init(key: String, files: [String: FileRecord], createdAt: Date, step: String,
                 experiment: String, meta: [String: String]) {
         self.key = key
         self.files = files
@@ -46,7 +46,7 @@ public struct CacheManifest: Codable, Equatable, Sendable {
     }
 
     /// The manifest's file name inside an entry folder; reserved, so no output may use it.
-    public static let fileName = "manifest.json"
+    package static let fileName = "manifest.json"
 
     /// Pretty-printed JSON with sorted keys and ISO 8601 dates, so manifests diff cleanly.
     func encoded() throws -> Data {

@@ -20,7 +20,7 @@ extension CacheStore {
     /// SHA-256 over an entry's output files (name and digest, sorted), from its manifest,
     /// leaving out `recording.json` (logged series and metrics, which no consumer reads):
     /// equal digests mean byte-identical outputs. Nil when the entry or its manifest is missing.
-    public func outputDigest(of folder: URL) -> String? {
+    package func outputDigest(of folder: URL) -> String? {
         guard let data = try? Data(contentsOf: folder.appendingPathComponent(CacheManifest.fileName)),
               let manifest = try? JSONDecoder.iso8601Manifest.decode(CacheManifest.self, from: data) else { return nil }
         let lines = manifest.files.filter { $0.key != "recording.json" }.sorted { $0.key < $1.key }
@@ -30,21 +30,21 @@ extension CacheStore {
 
     /// The alias of a step computed from `parts` (its key's parts) and the output digests
     /// of its inputs, in input order.
-    public static func alias(parts: [String: String], inputDigests: [String]) -> String {
+    package static func alias(parts: [String: String], inputDigests: [String]) -> String {
         let own = parts.filter { $0.key != "upstream" }.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
         return sha256Hex((own + inputDigests.map { "input=\($0)" }).joined(separator: "\n"))
     }
 
     /// Records that the entry under `key` was computed from the inputs `alias` describes.
     /// Best effort: a failure only costs a future cut-off.
-    public func recordAlias(_ alias: String, for key: String) {
+    package func recordAlias(_ alias: String, for key: String) {
         guard Self.isValid(alias), Self.isValid(key) else { return }
         try? FileManager.default.createDirectory(at: aliasesDirectory, withIntermediateDirectories: true)
         try? FileIO.writeDurably(Data((key + "\n").utf8), to: aliasesDirectory.appendingPathComponent(alias))
     }
 
     /// The entry an alias names, when it is still there and intact.
-    public func lookup(alias: String) -> (key: String, folder: URL)? {
+    package func lookup(alias: String) -> (key: String, folder: URL)? {
         guard Self.isValid(alias),
               let text = try? String(contentsOf: aliasesDirectory.appendingPathComponent(alias), encoding: .utf8) else { return nil }
         let key = text.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -54,7 +54,7 @@ extension CacheStore {
 
     /// Removes aliases whose entry is gone. - Returns: how many were removed.
     @discardableResult
-    public func removeDanglingAliases() -> Int {
+    package func removeDanglingAliases() -> Int {
         let fm = FileManager.default
         var removed = 0
         for name in (try? fm.contentsOfDirectory(atPath: aliasesDirectory.path)) ?? [] {

@@ -10,7 +10,7 @@ extension CacheStore {
     /// Every committed entry with a readable manifest, most recently used first. Files are
     /// not verified (see ``verifyAll()``).
     /// - Throws: ``CacheError/io(operation:path:code:)`` when a folder cannot be listed.
-    public func entries() throws -> [CacheEntry] {
+    package func entries() throws -> [CacheEntry] {
         try scanObjects().compactMap(\.entry).sorted {
             ($0.lastUsedAt, $0.key) > ($1.lastUsedAt, $1.key)
         }
@@ -18,7 +18,7 @@ extension CacheStore {
 
     /// Bytes under the cache root: entries, staging folders not yet committed, and
     /// anything left in the trash (logical file sizes, not allocated blocks).
-    public func totalBytes() -> Int64 {
+    package func totalBytes() -> Int64 {
         FileIO.treeBytes(root)
     }
 
@@ -36,7 +36,7 @@ extension CacheStore {
     ///   debris).
     /// - Throws: ``CacheError/io(operation:path:code:)``.
     @discardableResult
-    public func gc(keepLast n: Int, protecting: Set<String> = []) throws -> (removed: Int, freedBytes: Int64) {
+    package func gc(keepLast n: Int, protecting: Set<String> = []) throws -> (removed: Int, freedBytes: Int64) {
         var removed = 0
         var freed: Int64 = 0
         let scanned = try scanObjects()
@@ -75,7 +75,7 @@ extension CacheStore {
     /// and any folder in `objects/` that is not an entry.
     /// - Returns: each evicted key (or folder name) with what was wrong, sorted by key.
     /// - Throws: ``CacheError/io(operation:path:code:)``.
-    public func verifyAll() throws -> [(key: String, problem: String)] {
+    package func verifyAll() throws -> [(key: String, problem: String)] {
         var problems: [(key: String, problem: String)] = []
         for item in try scanObjects() {
             guard let key = item.key else {

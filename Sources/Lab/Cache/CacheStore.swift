@@ -25,9 +25,9 @@ import Darwin
 ///
 /// Invariants: an entry folder in `objects/` is complete and fsync'd from the moment it
 /// appears; nothing ever writes into one; removal always renames it to `trash/` first.
-public final class CacheStore: @unchecked Sendable {
+package final class CacheStore: @unchecked Sendable {
     /// The result of ``lookup(key:verify:)``.
-    public enum Lookup: Equatable, Sendable {
+    package enum Lookup: Equatable, Sendable {
         /// The entry's folder, holding its files as committed.
         case hit(URL)
         /// No entry under that key.
@@ -39,11 +39,11 @@ public final class CacheStore: @unchecked Sendable {
     }
 
     /// The cache's root folder.
-    public let root: URL
+    package let root: URL
     /// Where committed entries live.
-    public var objectsDirectory: URL { root.appendingPathComponent("objects") }
+    package var objectsDirectory: URL { root.appendingPathComponent("objects") }
     /// Where ``stage()`` makes its folders.
-    public var stagingDirectory: URL { root.appendingPathComponent("staging") }
+    package var stagingDirectory: URL { root.appendingPathComponent("staging") }
     var locksDirectory: URL { root.appendingPathComponent("locks") }
     var trashDirectory: URL { root.appendingPathComponent("trash") }
 
@@ -57,7 +57,7 @@ public final class CacheStore: @unchecked Sendable {
     /// Opens (creating if needed) the cache rooted at `root`.
     /// - Parameter root: the cache folder, e.g. `.lab/cache`; its parents are created.
     /// - Throws: ``CacheError/io(operation:path:code:)`` when a folder cannot be created.
-    public init(root: URL) throws {
+    package init(root: URL) throws {
         self.root = root.standardizedFileURL
         try FileIO.makeDirectories(self.root)
         for folder in [objectsDirectory, stagingDirectory, locksDirectory, trashDirectory] {
@@ -78,7 +78,7 @@ public final class CacheStore: @unchecked Sendable {
     /// ``discard(staged:)``; if the process dies first, the lock goes with it and ``gc(keepLast:protecting:)``
     /// removes the folder.
     /// - Throws: ``CacheError/io(operation:path:code:)``.
-    public func stage() throws -> URL {
+    package func stage() throws -> URL {
         while true {
             let id = UUID().uuidString.lowercased()
             let folder = stagingDirectory.appendingPathComponent(id)
@@ -104,7 +104,7 @@ public final class CacheStore: @unchecked Sendable {
     /// Removes a staging folder without committing it (the step failed).
     /// - Parameter staged: a URL from ``stage()``.
     /// - Throws: ``CacheError/notStaged(path:)`` when it is not an open staging folder.
-    public func discard(staged: URL) throws {
+    package func discard(staged: URL) throws {
         let fd = try claimStaging(staged)
         removeTree(staged)
         unlink(staged.standardizedFileURL.path + ".lock")
@@ -130,7 +130,7 @@ public final class CacheStore: @unchecked Sendable {
     /// Writes `data` as the file `name` of a staging folder, durably, hashing it on a second
     /// thread while it is written; ``commit(key:staged:step:experiment:meta:)`` then uses that
     /// digest instead of reading the file back. For large outputs (tensors) this is the fast path.
-    public func write(_ data: Data, named name: String, into staged: URL) throws {
+    package func write(_ data: Data, named name: String, into staged: URL) throws {
         let url = staged.standardizedFileURL.appendingPathComponent(name)
         let result = try FileIO.writeHashingAndSync(data, to: url)
         mutex.lock()
@@ -139,7 +139,7 @@ public final class CacheStore: @unchecked Sendable {
     }
 
     /// Moves a staged entry into the cache under `key`, durably (manifest with sizes and SHA-256, fsync, rename).
-    public func commit(key: String, staged: URL, step: String, experiment: String,
+    package func commit(key: String, staged: URL, step: String, experiment: String,
                        meta: [String: String] = [:]) throws {
         let stagingLock = try claimStaging(staged)
         let staged = staged.standardizedFileURL
@@ -198,7 +198,7 @@ public final class CacheStore: @unchecked Sendable {
     /// silently give up the guarantee.
     /// - Throws: ``CacheError/invalidKey(_:)``, ``CacheError/io(operation:path:code:)``, or
     ///   what `body` throws.
-    public func withLock<T>(key: String, onWait: (() -> Void)? = nil, _ body: () throws -> T) throws -> T {
+    package func withLock<T>(key: String, onWait: (() -> Void)? = nil, _ body: () throws -> T) throws -> T {
         try Self.validate(key)
         return try FileLock.withLock(at: lockPath(key), onWait: onWait, body)
     }
@@ -214,7 +214,7 @@ public final class CacheStore: @unchecked Sendable {
     /// - Parameters:
     ///   - key: the step's cache key.
     ///   - verify: re-hash every file (on by default; off skips only the hashing).
-    public func lookup(key: String, verify: Bool = true) -> Lookup {
+    package func lookup(key: String, verify: Bool = true) -> Lookup {
         guard Self.isValid(key) else { return .miss }
         let folder = entryURL(key)
         guard let info = try? FileIO.status(folder.path) else { return .miss }
@@ -231,7 +231,7 @@ public final class CacheStore: @unchecked Sendable {
     /// - Returns: whether an entry was removed.
     /// - Throws: ``CacheError/invalidKey(_:)``, ``CacheError/io(operation:path:code:)``.
     @discardableResult
-    public func remove(key: String) throws -> Bool {
+    package func remove(key: String) throws -> Bool {
         try Self.validate(key)
         return try evict(entryURL(key), key: key, ifInode: nil)
     }
@@ -239,7 +239,7 @@ public final class CacheStore: @unchecked Sendable {
     // MARK: - Internals
 
     /// The folder an entry with `key` lives in.
-    public func entryURL(_ key: String) -> URL {
+    package func entryURL(_ key: String) -> URL {
         objectsDirectory.appendingPathComponent(String(key.prefix(2))).appendingPathComponent(key)
     }
 

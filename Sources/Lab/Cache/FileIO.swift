@@ -11,14 +11,14 @@ import Darwin
 ///
 /// Every function reports failure as ``CacheError/io(operation:path:code:)``, naming the
 /// system call that failed, the path and the `errno` text.
-public enum FileIO {
+package enum FileIO {
     /// How many bytes ``sha256(of:)`` reads per `read(2)`.
     ///
     /// 2 MiB: large enough that the per-call overhead vanishes against hashing, small
     /// enough to stay in cache. On the build machine (AMD EPYC, SHA extensions) 1, 2 and
     /// 4 MiB chunks hash a page-cached file within 3% of one another, ~1.55–1.6 GB/s,
     /// against ~1.8 GB/s for the same bytes already in memory.
-    public static let hashChunkSize = 2 << 20
+    package static let hashChunkSize = 2 << 20
 
     /// Flushes a file's or folder's data and metadata to stable storage (`fsync(2)`).
     ///
@@ -26,7 +26,7 @@ public enum FileIO {
     /// name survives a power cut.
     /// - Parameter url: a file or folder.
     /// - Throws: ``CacheError/io(operation:path:code:)`` when it cannot be opened or flushed.
-    public static func fsync(url: URL) throws {
+    package static func fsync(url: URL) throws {
         let fd = try openFile(url, flags: O_RDONLY)
         defer { _ = close(fd) }
         try fsync(fd: fd, path: url.path)
@@ -38,7 +38,7 @@ public enum FileIO {
     /// the file.
     /// - Parameter url: a regular file.
     /// - Throws: ``CacheError/io(operation:path:code:)`` when it cannot be opened or read.
-    public static func sha256(of url: URL) throws -> String {
+    package static func sha256(of url: URL) throws -> String {
         let fd = try openFile(url, flags: O_RDONLY)
         defer { _ = close(fd) }
         return try sha256(fd: fd, path: url.path).digest
@@ -51,7 +51,7 @@ public enum FileIO {
     ///   - data: the complete new contents.
     ///   - url: the destination; its folder must exist.
     /// - Throws: ``CacheError/io(operation:path:code:)``; the temporary file is removed.
-    public static func writeDurably(_ data: Data, to url: URL) throws {
+    package static func writeDurably(_ data: Data, to url: URL) throws {
         let folder = url.deletingLastPathComponent()
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).tmp-\(UUID().uuidString)")
         let fd = try openFile(temporary, flags: O_WRONLY | O_CREAT | O_EXCL, mode: 0o644)

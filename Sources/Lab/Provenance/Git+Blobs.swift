@@ -12,7 +12,7 @@ extension Git {
     ///   - commit: A full commit id (see ``commitIfExists(_:at:)``).
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when there is no repository at
     ///   `path`, no such commit, or an object cannot be read.
-    public static func files(named name: String, inSubfoldersOf folder: String, at commit: String,
+    package static func files(named name: String, inSubfoldersOf folder: String, at commit: String,
                              path: String) throws -> [String: [UInt8]] {
         try ensureInitialized()
         var repo: OpaquePointer?

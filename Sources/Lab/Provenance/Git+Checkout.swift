@@ -19,7 +19,7 @@ extension Git {
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when the original cannot be
     ///   opened, does not hold the commit (a run recorded at a commit since removed), or the
     ///   copy cannot be written.
-    public static func checkout(commit: String, from repository: String, into destination: String) throws {
+    package static func checkout(commit: String, from repository: String, into destination: String) throws {
         try checkoutCheck(checkoutInitStatus, "initialize libgit2")
         var original: OpaquePointer?
         try checkoutCheck(git_repository_open_ext(&original, repository, 0, nil), "open the repository at '\(repository)'")
@@ -74,7 +74,7 @@ extension Git {
     ///
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when the text is not a diff
     ///   libgit2 can read, or a hunk does not apply to the checked-out files.
-    public static func apply(patch: String, to repository: String) throws {
+    package static func apply(patch: String, to repository: String) throws {
         try checkoutCheck(checkoutInitStatus, "initialize libgit2")
         guard !patch.isEmpty else { return }
         var repo: OpaquePointer?
@@ -109,29 +109,29 @@ extension Git {
 /// A run's recorded patch (``GitInfo/patch``) taken apart: the diff of tracked files that can
 /// be applied again, and what cannot be (untracked files, which are only listed; a patch cut
 /// at ``Git/patchLimit``; binary files, whose content a text patch lacks).
-public struct RecordedPatch: Sendable, Equatable {
+package struct RecordedPatch: Sendable, Equatable {
     /// An untracked file of the run, as its listing line names it.
-    public struct UntrackedFile: Sendable, Equatable {
+    package struct UntrackedFile: Sendable, Equatable {
         /// The path relative to the repository's top.
-        public var path: String
+        package var path: String
         /// Its size in bytes, or nil when the run could not read it.
-        public var bytes: Int64?
+        package var bytes: Int64?
         /// Its SHA-256 (hex), or the reason it could not be read.
-        public var sha256: String
+        package var sha256: String
     }
 
     /// The diff of tracked files, from the first `diff --git` line; "" when there is none.
-    public var diff: String
+    package var diff: String
     /// The untracked files the run listed, in the listing's order.
-    public var untracked: [UntrackedFile]
+    package var untracked: [UntrackedFile]
     /// The line saying where the patch was cut and the full patch's size and hash, when it was.
-    public var cut: String?
+    package var cut: String?
     /// The files the diff shows only as `Binary files a/X and b/X differ`.
-    public var binaryFiles: [String]
+    package var binaryFiles: [String]
 
     /// Splits `patch` as the runner writes it: the untracked listing (`#` lines before the
     /// first `diff --git`), the diff, and a final `# patch cut at …` line.
-    public init(_ patch: String) {
+    package init(_ patch: String) {
         var diffLines: [Substring] = []
         untracked = []
         cut = nil

@@ -9,7 +9,7 @@ extension Git {
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when there is no repository at
     ///   `path`, when the revision is an ambiguous short hash, or when it names an object
     ///   that is not a commit (a tree or a blob).
-    public static func commitIfExists(_ revision: String, at path: String) throws -> String? {
+    package static func commitIfExists(_ revision: String, at path: String) throws -> String? {
         try treesCheck(treesInitStatus, "initialize libgit2")
         var repo: OpaquePointer?
         try treesCheck(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")
@@ -35,7 +35,7 @@ extension Git {
     ///   that was later rebased away and collected).
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when there is no repository at
     ///   `path` or its objects cannot be read.
-    public static func changedPaths(from old: String, to new: String, at path: String) throws -> [String]? {
+    package static func changedPaths(from old: String, to new: String, at path: String) throws -> [String]? {
         try treesCheck(treesInitStatus, "initialize libgit2")
         var repo: OpaquePointer?
         try treesCheck(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")

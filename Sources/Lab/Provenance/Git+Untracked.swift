@@ -11,7 +11,7 @@ import Glibc
 extension Git {
     /// The most bytes of patch a run keeps (1 MiB). A longer patch is cut at a line end
     /// before this many bytes and ends with a line giving the full patch's size and SHA-256.
-    public static let patchLimit = 1 << 20
+    package static let patchLimit = 1 << 20
 
     /// One line per untracked file (not ignored), sorted by path: `#\t<bytes>\t<sha256>\t<path>`
     /// under a header line, or "" when there are none. Lines starting with `#` before the

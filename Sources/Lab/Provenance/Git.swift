@@ -5,21 +5,21 @@ import Foundation
 ///
 /// Recorded with every run so that a result can be traced to the exact source, including
 /// changes that were never committed (``patch``).
-public struct GitInfo: Codable, Sendable, Equatable {
+package struct GitInfo: Codable, Sendable, Equatable {
     /// The full 40-hex-digit id of the commit HEAD points at; nil in a repository with no
     /// commits yet.
-    public var commit: String?
+    package var commit: String?
     /// The short name of the checked-out branch (`main`, `feature/x`); nil when HEAD is
     /// detached. In a repository with no commits it is the branch the first commit will
     /// create.
-    public var branch: String?
+    package var branch: String?
     /// True when HEAD points directly at a commit rather than at a branch.
-    public var isDetached: Bool
+    package var isDetached: Bool
     /// The URL of the remote named `origin`, else of the first remote by name, else nil.
-    public var remote: String?
+    package var remote: String?
     /// True when `git status --porcelain` would print anything: modified, staged, deleted
     /// or untracked files (ignored files do not count).
-    public var isDirty: Bool
+    package var isDirty: Bool
     /// Every uncommitted change as one unified diff against HEAD (against the empty tree
     /// when there are no commits): staged and unstaged changes of tracked files, after a
     /// listing of the untracked files by size, SHA-256 and path (their content is not stored:
@@ -29,13 +29,13 @@ public struct GitInfo: Codable, Sendable, Equatable {
     /// line giving the full patch's size and SHA-256. Empty when ``isDirty`` is false, and
     /// also when the only change is a file that was staged and then deleted from the working
     /// tree (HEAD and the working tree agree about it).
-    public var patch: String
+    package var patch: String
     /// The top-level directory of the working tree, without a trailing slash (for a bare
     /// repository, its git directory).
-    public var root: String
+    package var root: String
 
     /// Creates a record from its parts; ``Git/inspect(path:)`` makes one from a repository.
-    public init(
+    package init(
         commit: String?, branch: String?, isDetached: Bool, remote: String?,
         isDirty: Bool, patch: String, root: String
     ) {
@@ -53,7 +53,7 @@ extension GitInfo {
     /// What a run says about its provenance when it records no commit, or nil when it does:
     /// outside any repository, or in a repository whose branch has no commits yet (the run
     /// records the branch, the dirty flag and the patch against the empty tree).
-    public static func note(for git: GitInfo?) -> String? {
+    package static func note(for git: GitInfo?) -> String? {
         guard let git else { return "not inside a git repository: no commit recorded" }
         guard git.commit == nil else { return nil }
         return "a git repository with no commits yet: no commit recorded (commit the experiment to record where it came from)"
@@ -61,7 +61,7 @@ extension GitInfo {
 }
 
 /// Reads git provenance with libgit2, in process: no `git` executable is needed or run.
-public enum Git {
+package enum Git {
     /// Opens the repository containing `path`, searching upwards as git does (without
     /// crossing a filesystem boundary), and reads its provenance.
     ///
@@ -74,7 +74,7 @@ public enum Git {
     /// - Returns: the repository's state, or nil when `path` is not inside a git repository.
     /// - Throws: ``ProvenanceError/git(operation:message:)`` naming the libgit2 error when the
     ///   repository exists but cannot be read (corrupt, or owned by another user).
-    public static func inspect(path: String, excluding excluded: [String] = []) throws -> GitInfo? {
+    package static func inspect(path: String, excluding excluded: [String] = []) throws -> GitInfo? {
         try ensureInitialized()
         var repo: OpaquePointer?
         let opened = git_repository_open_ext(&repo, path, 0, nil)
@@ -238,7 +238,7 @@ public enum Git {
     /// the repository containing `path`.
     /// - Throws: ``ProvenanceError/git(operation:message:)`` when there is no repository or the
     ///   revision does not name a commit.
-    public static func resolve(_ revision: String, at path: String) throws -> String {
+    package static func resolve(_ revision: String, at path: String) throws -> String {
         try ensureInitialized()
         var repo: OpaquePointer?
         try check(git_repository_open_ext(&repo, path, 0, nil), "open the repository at '\(path)'")

@@ -6,24 +6,24 @@ import Darwin
 #endif
 
 /// The machine a run ran on: enough to tell whether two timings are comparable.
-public struct MachineInfo: Codable, Sendable, Equatable {
+package struct MachineInfo: Codable, Sendable, Equatable {
     /// The operating system and kernel, e.g. `"Debian GNU/Linux 12 (bookworm), Linux 6.1.0-18-amd64"`:
     /// `PRETTY_NAME` from `/etc/os-release` (on macOS, Foundation's version string), then
     /// the kernel name and release from `uname`.
-    public var os: String
+    package var os: String
     /// The CPU's marketing name (`model name` in `/proc/cpuinfo`); `"unknown"` when not reported.
-    public var cpuModel: String
+    package var cpuModel: String
     /// The number of logical cores (hardware threads) the system has.
-    public var logicalCores: Int
+    package var logicalCores: Int
     /// Physical memory in bytes (`MemTotal` in `/proc/meminfo`).
-    public var memoryBytes: Int
+    package var memoryBytes: Int
     /// The machine's host name.
-    public var hostname: String
+    package var hostname: String
     /// The version of the Swift compiler that built this code, e.g. `"6.3"`.
-    public var swiftVersion: String
+    package var swiftVersion: String
 
     /// Creates a record from its parts; ``current()`` describes the running machine.
-    public init(
+    package init(
         os: String, cpuModel: String, logicalCores: Int, memoryBytes: Int,
         hostname: String, swiftVersion: String
     ) {
@@ -37,7 +37,7 @@ public struct MachineInfo: Codable, Sendable, Equatable {
 
     /// Describes the machine this process runs on. Never fails: a value that cannot be
     /// read is `"unknown"` (or Foundation's figure, for cores and memory).
-    public static func current() -> MachineInfo {
+    package static func current() -> MachineInfo {
         MachineInfo(
             os: operatingSystem(),
             cpuModel: cpuModelName() ?? "unknown",
@@ -141,7 +141,7 @@ extension MachineInfo {
     /// store compares it when deciding whether a `running` run's process is gone; two sources
     /// that disagree (Foundation's `hostName` may be a DNS name) would leave a killed run
     /// `running` for ever.
-    public static var hostName: String {
+    package static var hostName: String {
         var buffer = [UInt8](repeating: 0, count: 256)
         let status = buffer.withUnsafeMutableBufferPointer { pointer in
             pointer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: pointer.count) {

@@ -11,13 +11,13 @@ import Foundation
 /// from outside the repository still lands in it), and, when that file is in no repository,
 /// search from the current directory; every other command (and an experiment binary
 /// started by hand) searches from the current directory.
-public enum ProjectRoot {
+package enum ProjectRoot {
     /// The project folder for commands without an experiment file.
     ///
     /// - Parameters:
     ///   - environment: The process environment; `LAB_ROOT` overrides the search.
     ///   - currentDirectory: Where the search starts.
-    public static func find(
+    package static func find(
         environment: [String: String] = ProcessInfo.processInfo.environment,
         currentDirectory: String = FileManager.default.currentDirectoryPath
     ) -> String {
@@ -27,7 +27,7 @@ public enum ProjectRoot {
 
     /// The project folder for the experiment file at `file` (relative paths start at
     /// `currentDirectory`): the repository holding it, else ``find(environment:currentDirectory:)``.
-    public static func find(
+    package static func find(
         experimentFile file: String,
         environment: [String: String] = ProcessInfo.processInfo.environment,
         currentDirectory: String = FileManager.default.currentDirectoryPath
@@ -39,7 +39,7 @@ public enum ProjectRoot {
     }
 
     /// The nearest folder at or above `folder` that holds `.git`, or nil.
-    public static func repositoryTop(from folder: String) -> String? {
+    package static func repositoryTop(from folder: String) -> String? {
         var current = URL(fileURLWithPath: folder, isDirectory: true).standardizedFileURL
         while true {
             if FileManager.default.fileExists(atPath: current.appendingPathComponent(".git").path) { return current.path }

@@ -1,5 +1,5 @@
 /// Every error that reading a run's provenance reports. The wording of each message lives here.
-public enum ProvenanceError: Error, Equatable, CustomStringConvertible {
+package enum ProvenanceError: Error, Equatable, CustomStringConvertible {
     /// A libgit2 call failed while reading the repository.
     ///
     /// - `operation`: what was being done, naming the repository path or reference involved
@@ -8,7 +8,7 @@ public enum ProvenanceError: Error, Equatable, CustomStringConvertible {
     case git(operation: String, message: String)
 
     /// A one-line message: what failed, libgit2's reason, and what to try next.
-    public var description: String {
+    package var description: String {
         switch self {
         case .git(let operation, let message):
             return "git: could not \(operation): \(message). "

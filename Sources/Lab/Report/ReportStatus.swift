@@ -11,53 +11,53 @@ import Reports
 /// report of another config or seed), and **from an older library** when the library alone
 /// explains every difference: a change to Lab or libtorch changes every key, and counting it
 /// as stale would mark every report stale at once.
-public struct ReportStatus: Sendable, Equatable {
+package struct ReportStatus: Sendable, Equatable {
     /// The verdict for one experiment (see `ReportState`).
-    public typealias State = ReportState
+    package typealias State = ReportState
 
     /// What changed for one step.
-    public struct StepChange: Sendable, Equatable {
+    package struct StepChange: Sendable, Equatable {
         /// The step's name.
-        public var name: String
+        package var name: String
         /// The changed key parts (`source`, `config`, `upstream`, `seed`, `library` …);
         /// `["added"]` for a step the report lacks, `["removed"]` for one the code no longer has.
-        public var parts: [String]
+        package var parts: [String]
         /// For an `upstream` change: the input steps whose keys changed (for a change not
         /// explained by the library, those that changed for another reason too).
-        public var inputs: [String]
+        package var inputs: [String]
         /// True when the library alone explains the change (directly, or through inputs that changed only so).
-        public var libraryOnly: Bool
+        package var libraryOnly: Bool
         /// For a `source` change: the pieces of the source whose digests differ (`(step)` for
         /// the step's own declaration, else the names of the declarations it reaches).
-        public var sourcePieces: [String] = []
+        package var sourcePieces: [String] = []
     }
 
     /// The experiment's name.
-    public var experiment: String
+    package var experiment: String
     /// The experiment file relative to the project, when known.
-    public var source: String?
+    package var source: String?
     /// The report's run id, when there is a report.
-    public var runId: String?
+    package var runId: String?
     /// The verdict (current, older library, stale, no report, no experiment file).
-    public var state: State
+    package var state: State
     /// The steps that changed (all of them, library-only ones included).
-    public var changes: [StepChange]
+    package var changes: [StepChange]
     /// Config fields whose committed value differs from the experiment's own, with both values.
-    public var configChanges: [String]
+    package var configChanges: [String]
     /// Why the report is stale when no step explains it (a report of schema 1, say).
-    public var notes: [String]
+    package var notes: [String]
     /// True when some step's key differs in its library part (Lab or libtorch changed since the run).
-    public var libraryChanged = false
+    package var libraryChanged = false
 
     /// A status from its parts.
-    public init(experiment: String, source: String?, runId: String?, state: State, changes: [StepChange] = [],
+    package init(experiment: String, source: String?, runId: String?, state: State, changes: [StepChange] = [],
                 configChanges: [String] = [], notes: [String] = []) {
         self.experiment = experiment; self.source = source; self.runId = runId; self.state = state
         self.changes = changes; self.configChanges = configChanges; self.notes = notes
     }
 
     /// Compares a committed record with keys recomputed at the code as it is.
-    public static func compare(committed: ResultsFile, computed: ComputedKeys, source: String?) -> ReportStatus {
+    package static func compare(committed: ResultsFile, computed: ComputedKeys, source: String?) -> ReportStatus {
         var status = ReportStatus(experiment: computed.experiment, source: source, runId: committed.runId, state: .current,
                                   changes: [], configChanges: [], notes: [])
         if committed.steps.isEmpty {
@@ -122,7 +122,7 @@ public struct ReportStatus: Sendable, Equatable {
     }
 
     /// One line per reason: the changed steps with their parts, the config, the notes.
-    public var reasons: [String] {
+    package var reasons: [String] {
         var out = notes
         let own = changes.filter { !$0.libraryOnly }
         if state == .stale {
@@ -137,7 +137,7 @@ public struct ReportStatus: Sendable, Equatable {
 
     /// True when `lab status --check` should fail: stale, no report, no experiment file; with
     /// `strict`, a report from an older library too.
-    public func fails(strict: Bool) -> Bool {
+    package func fails(strict: Bool) -> Bool {
         switch state {
         case .current: return false
         case .olderLibrary: return strict
@@ -148,7 +148,7 @@ public struct ReportStatus: Sendable, Equatable {
 
 extension ReportStatus.StepChange: CustomStringConvertible {
     /// "train (source, upstream: data)".
-    public var description: String {
+    package var description: String {
         let named = parts.map { part -> String in
             switch part {
             case "upstream": return inputs.isEmpty ? "upstream" : "upstream: " + inputs.joined(separator: ", ")

@@ -19,15 +19,15 @@ import Darwin
 /// are written together under an exclusive `flock` on the `reports/` folder. The index is
 /// rebuilt from the `results.json` of every folder of `reports/` alone, never from the
 /// local run store, so a fresh clone's index keeps every committed row.
-public enum Reporting {
+package enum Reporting {
     /// Where a report went.
-    public struct Written: Sendable {
+    package struct Written: Sendable {
         /// The report's folder.
-        public let folder: URL
+        package let folder: URL
         /// True when it went to `reports/<experiment>/` (and the index was rebuilt).
-        public let published: Bool
+        package let published: Bool
         /// Why the run is not the experiment as declared (empty for a standard run).
-        public let deviations: [String]
+        package let deviations: [String]
     }
 
     /// Writes `runId`'s report under `root`: into `reports/<folder>/` (and refreshes
@@ -35,7 +35,7 @@ public enum Reporting {
     /// `.lab/reports/<run>/`. The folder is ``safeName(_:)`` of the experiment's name.
     /// - Parameter publish: true publishes whatever the run (its deviations shown at the top).
     @discardableResult
-    public static func write(store: RunStore, runId: String, root: URL, publish: Bool = false) throws -> Written {
+    package static func write(store: RunStore, runId: String, root: URL, publish: Bool = false) throws -> Written {
         var document = try RunDocument.build(store: store, runId: runId)
         if let path = document.run.sourcePath { document.run.sourcePath = relativePath(path, to: root) }
         let deviations = document.run.deviations
@@ -56,14 +56,14 @@ public enum Reporting {
 
     /// `reports/README.md`: one line per folder of `reports/` with a `results.json`, from that
     /// file alone (what is committed is what the index shows, on any clone).
-    public static func writeIndex(reports: URL) throws {
+    package static func writeIndex(reports: URL) throws {
         try ReportWriter.writeIndex(IndexEntry.entries(in: reports), to: reports)
     }
 
     /// How `run` differs from its experiment as declared, one plain sentence each: a config
     /// value that `--set` changed (with the experiment's own), a root seed other than 0, a
     /// smoke run, a run that did not succeed. Empty for a publishable run.
-    public static func deviations(of run: RunRecord) -> [String] {
+    package static func deviations(of run: RunRecord) -> [String] {
         var out: [String] = []
         let environment = (try? JSONSerialization.jsonObject(with: Data(run.environment.utf8))) as? [String: Any] ?? [:]
         let config = (try? JSONSerialization.jsonObject(with: Data(run.config.utf8))) as? [String: Any] ?? [:]
@@ -80,7 +80,7 @@ public enum Reporting {
     }
 
     /// `path` relative to `root` when it is inside it (symbolic links resolved), else `path`.
-    public static func relativePath(_ path: String, to root: URL) -> String {
+    package static func relativePath(_ path: String, to root: URL) -> String {
         let base = root.resolvingSymlinksInPath().path + "/"
         let full = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
         return full.hasPrefix(base) ? String(full.dropFirst(base.count)) : path
@@ -90,7 +90,7 @@ public enum Reporting {
     /// name itself when it is a plain lowercase file name, else a slug and a hash of the
     /// exact name (``FileName/component(_:fallback:)``), so two names never share a folder
     /// and no name leaves `reports/`.
-    public static func safeName(_ name: String) -> String {
+    package static func safeName(_ name: String) -> String {
         FileName.component(name)
     }
 

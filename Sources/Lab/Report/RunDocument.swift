@@ -5,9 +5,9 @@ import Reports
 /// steps, metrics and series, each step's report items, and the experiment file as it
 /// was run (for the prose and each step's code). So `lab report RUN` renders any past run,
 /// whatever the file looks like now.
-public enum RunDocument {
+package enum RunDocument {
     /// The report of run `runId` from the store: prose and code of its recorded source, steps, metrics, series and items. Throws the store's errors.
-    public static func build(store: RunStore, runId: String) throws -> ReportDocument {
+    package static func build(store: RunStore, runId: String) throws -> ReportDocument {
         let run = try store.run(id: runId)
         let stepRecords = try store.steps(runId: run.id).sorted { $0.sourceLine < $1.sourceLine }
         let summaries = try store.summaries(runId: run.id)

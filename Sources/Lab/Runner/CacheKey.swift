@@ -15,19 +15,19 @@ import Foundation
 /// step order, the experiment's name and file, the run id, time, the machine, and config
 /// fields the step does not read. So the same step over the same inputs in two experiment
 /// files has one key, and one cache entry.
-public struct CacheKey: Sendable, Equatable {
+package struct CacheKey: Sendable, Equatable {
     /// Part name → hex SHA-256 of the part.
-    public let parts: [String: String]
+    package let parts: [String: String]
     /// The config fields the key covers (nil: all of them, reads not tracked).
-    public let configFields: [String]?
+    package let configFields: [String]?
     /// What the `source` part covers, as `label=digest` (`(step)` for the step's own
     /// declaration, then the declarations it reaches by name), for `--explain`.
-    public let sourcePieces: [String]
+    package let sourcePieces: [String]
     /// Why the `source` part covers every declaration of the file, or nil.
-    public let coarse: String?
+    package let coarse: String?
 
     /// A key of `parts`; `configFields`, `sourcePieces` and `coarse` describe it and are not hashed.
-    public init(parts: [String: String], configFields: [String]?, sourcePieces: [String] = [], coarse: String? = nil) {
+    package init(parts: [String: String], configFields: [String]?, sourcePieces: [String] = [], coarse: String? = nil) {
         self.parts = parts
         self.configFields = configFields
         self.sourcePieces = sourcePieces
@@ -35,7 +35,7 @@ public struct CacheKey: Sendable, Equatable {
     }
 
     /// The key: SHA-256 of the parts in name order.
-    public var hex: String {
+    package var hex: String {
         sha256Hex(parts.keys.sorted().map { "\($0)=\(parts[$0]!)" }.joined(separator: "\n"))
     }
 

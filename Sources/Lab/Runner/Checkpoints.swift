@@ -10,29 +10,29 @@ import Glibc
 /// touched. The others are checked; a damaged one (manifest missing or unreadable, file
 /// missing, wrong size or digest) is removed, as are files the manifest does not name (a
 /// kill between writing an epoch's file and its manifest leaves one).
-public enum Checkpoints {
+package enum Checkpoints {
     /// One checkpoint folder as found on disk.
-    public struct Listing: Equatable, Sendable {
+    package struct Listing: Equatable, Sendable {
         /// The step's cache key (the folder's name).
-        public var key: String
+        package var key: String
         /// Its step and experiment, from the manifest (empty when it is unreadable).
-        public var step: String
+        package var step: String
         /// The experiment the checkpoint belongs to.
-        public var experiment: String
+        package var experiment: String
         /// The last finished epoch it holds (nil when unreadable).
-        public var epoch: Int?
+        package var epoch: Int?
         /// When it was last written.
-        public var savedAt: Date?
+        package var savedAt: Date?
         /// Bytes in the folder.
-        public var bytes: Int64
+        package var bytes: Int64
         /// What is wrong with it, or nil when it matches its manifest.
-        public var problem: String?
+        package var problem: String?
     }
 
     /// Verifies every checkpoint that no running step holds, removing the damaged ones.
     /// - Parameter root: the checkpoints folder, `.lab/checkpoints`.
     /// - Returns: each removed checkpoint's key with what was wrong, sorted by key.
-    public static func verifyAll(root: URL) -> [(key: String, problem: String)] {
+    package static func verifyAll(root: URL) -> [(key: String, problem: String)] {
         var problems: [(key: String, problem: String)] = []
         forEachIdle(root: root) { listing, folder in
             if let problem = listing.problem {
@@ -49,7 +49,7 @@ public enum Checkpoints {
     /// checkpoint stays for its re-run). A checkpoint being written is never removed.
     /// - Returns: how many checkpoints were removed and the bytes freed.
     @discardableResult
-    public static func gc(root: URL, cache: CacheStore, keepLast: Int, protecting: Set<String>) -> (removed: Int, freedBytes: Int64) {
+    package static func gc(root: URL, cache: CacheStore, keepLast: Int, protecting: Set<String>) -> (removed: Int, freedBytes: Int64) {
         var removed = 0
         var freed: Int64 = 0
         var healthy: [(Listing, URL)] = []
@@ -90,7 +90,7 @@ public enum Checkpoints {
     }
 
     /// Every checkpoint folder, with what is wrong with each (live ones are not checked).
-    public static func list(root: URL) -> [Listing] {
+    package static func list(root: URL) -> [Listing] {
         var result: [Listing] = []
         forEachIdle(root: root) { listing, _ in result.append(listing) }
         return result.sorted { $0.key < $1.key }

@@ -1,32 +1,32 @@
 import Foundation
 
 /// The arguments an experiment binary takes (`lab run FILE` passes them through).
-public struct RunOptions: Sendable, Equatable {
+package struct RunOptions: Sendable, Equatable {
     /// `--set key=value`, in the order given.
-    public var assignments: [String] = []
+    package var assignments: [String] = []
     /// `--smoke`: tiny data.
-    public var smoke = false
+    package var smoke = false
     /// `--explain`: per step, hit or miss and why.
-    public var explain = false
+    package var explain = false
     /// `--dry-run`: print, per step, hit or miss and why, then exit; nothing runs or is recorded.
-    public var dryRun = false
+    package var dryRun = false
     /// `--no-cache`: run every step.
-    public var noCache = false
+    package var noCache = false
     /// The root seed.
-    public var seed: UInt64 = 0
+    package var seed: UInt64 = 0
     /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
-    public var keysOnly = false
+    package var keysOnly = false
     /// The project folder holding `.lab/`: `LAB_ROOT`, else the top of the git repository
     /// holding the current directory, else the current directory (see ``ProjectRoot``).
-    public var root: String
+    package var root: String
 
     /// Defaults, in the project folder `root`.
-    public init(root: String) { self.root = root }
+    package init(root: String) { self.root = root }
 
     /// Parses `run [--set key=value]… [--smoke] [--explain] [--dry-run] [--no-cache] [--seed N]`, or
     /// `keys` with the same options (``keysOnly``), through ``RunArguments``, the parser `lab run` uses.
     /// - Throws: ``LabError/badArguments(_:)`` with ArgumentParser's message.
-    public static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
+    package static func parse(_ arguments: [String], environment: [String: String]) throws -> RunOptions {
         var options = RunOptions(root: ProjectRoot.find(environment: environment))
         var args = arguments
         if args.first == "run" { args.removeFirst() } else if args.first == "keys" { args.removeFirst(); options.keysOnly = true }

@@ -2,22 +2,22 @@ import Foundation
 
 /// The experiment's own source file, read once: its prose blocks, each step's source
 /// text, and the normalized forms the cache key hashes.
-public struct SourceFile: Sendable {
+package struct SourceFile: Sendable {
     /// The file's path, as the experiment was compiled from it.
-    public let path: String
+    package let path: String
     /// The file's lines, without line breaks.
-    public let lines: [String]
+    package let lines: [String]
 
     /// A prose block (`//:` lines or a `/*: … */` block) with the line it starts on.
-    public struct Prose: Sendable, Equatable {
+    package struct Prose: Sendable, Equatable {
         /// The line the block starts on (1-based).
-        public let line: Int
+        package let line: Int
         /// The block's Markdown, without the `//:` or `/*:` markers.
-        public let markdown: String
+        package let markdown: String
     }
 
     /// Reads the file at `path`; throws ``LabError/sourceUnavailable(path:)`` when it cannot.
-    public init(path: String) throws {
+    package init(path: String) throws {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
             throw LabError.sourceUnavailable(path: path)
         }
@@ -32,13 +32,13 @@ public struct SourceFile: Sendable {
     }
 
     /// A source file of `text`, named `path`.
-    public init(path: String, text: String) {
+    package init(path: String, text: String) {
         self.path = path
         self.lines = text.components(separatedBy: "\n")
     }
 
     /// Prose in file order: consecutive `//:` lines form one block; so does each `/*: … */`.
-    public var prose: [Prose] {
+    package var prose: [Prose] {
         var blocks: [Prose] = []
         var current: [String] = []
         var start = 0
@@ -89,7 +89,7 @@ public struct SourceFile: Sendable {
 
     /// The lines of the statement that starts on `line` (1-based): from that line to the
     /// end of its last closing brace, found by matching brackets outside strings and comments.
-    public func statementRange(startingAt line: Int) -> ClosedRange<Int> {
+    package func statementRange(startingAt line: Int) -> ClosedRange<Int> {
         guard line >= 1, line <= lines.count else { return line...line }
         var depth = 0
         var sawBrace = false
@@ -114,20 +114,20 @@ public struct SourceFile: Sendable {
     }
 
     /// The source text of lines `range`, as written.
-    public func text(_ range: ClosedRange<Int>) -> String {
+    package func text(_ range: ClosedRange<Int>) -> String {
         lines[(range.lowerBound - 1)..<min(range.upperBound, lines.count)].joined(separator: "\n")
     }
 
     /// `text` without comments (prose included) and without whitespace outside string literals:
     /// what the cache key hashes, so that editing prose, comments or layout changes nothing.
-    public static func normalize(_ text: String) -> String {
+    package static func normalize(_ text: String) -> String {
         var scanner = SwiftScanner()
         return text.components(separatedBy: "\n").map { scanner.code(in: $0) }.joined()
     }
 
     /// The file's code outside the given step ranges and outside the config type's declaration,
     /// normalized: helpers and shared declarations that every step may depend on.
-    public func sharedCode(excluding ranges: [ClosedRange<Int>], configType: String?) -> String {
+    package func sharedCode(excluding ranges: [ClosedRange<Int>], configType: String?) -> String {
         var excluded = ranges
         if let configType, let start = lines.firstIndex(where: {
             let t = $0.trimmingCharacters(in: .whitespaces)
@@ -143,7 +143,7 @@ public struct SourceFile: Sendable {
     /// The config fields a step's source reads as `config.NAME`, or nil when its reads cannot
     /// be tracked (the config is used whole, or a member that is not a stored field is read).
     /// `config:` (an argument label or a parameter's declaration) is not a read.
-    public static func configReads(in normalizedSource: String, fields: Set<String>) -> Set<String>? {
+    package static func configReads(in normalizedSource: String, fields: Set<String>) -> Set<String>? {
         var reads = Set<String>()
         var rest = Substring(normalizedSource)
         while let range = rest.range(of: "config") {

@@ -27,14 +27,14 @@ import SQLite3
 ///   deletes instead), and the database runs with `synchronous = NORMAL` in WAL mode.
 /// Multi-row `INSERT … VALUES (…),(…)` batches measured no faster, so each point is one
 /// execution of a one-row INSERT.
-public final class MetricLogger: @unchecked Sendable {
+package final class MetricLogger: @unchecked Sendable {
     /// The default number of buffered points that triggers a write.
-    public static let defaultFlushEvery = 50_000
+    package static let defaultFlushEvery = 50_000
 
     /// The run whose series are logged.
-    public let runId: String
+    package let runId: String
     /// How many buffered points trigger a write.
-    public let flushEvery: Int
+    package let flushEvery: Int
 
     private let store: RunStore
     /// Up to this many series are looked up by a linear scan rather than by hashing.
@@ -70,7 +70,7 @@ public final class MetricLogger: @unchecked Sendable {
     ///   - store: The store to write to.
     ///   - runId: The full id of a stored run.
     ///   - flushEvery: How many buffered points trigger a write; at least 1.
-    public init(store: RunStore, runId: String, flushEvery: Int = MetricLogger.defaultFlushEvery) {
+    package init(store: RunStore, runId: String, flushEvery: Int = MetricLogger.defaultFlushEvery) {
         self.store = store
         self.runId = runId
         self.flushEvery = max(1, flushEvery)
@@ -94,7 +94,7 @@ public final class MetricLogger: @unchecked Sendable {
     ///   - value: The value at `x`.
     /// - Throws: ``StoreError/loggerClosed(runId:)`` after ``close()``; the errors of
     ///   ``flush()`` when this point triggers a write.
-    public func log(step: String, name: String, x: Int64, value: Double) throws {
+    package func log(step: String, name: String, x: Int64, value: Double) throws {
         bufferLock.lock()
         if closed {
             bufferLock.unlock()
@@ -112,7 +112,7 @@ public final class MetricLogger: @unchecked Sendable {
     ///
     /// - Throws: ``StoreError/noSuchRun(id:)`` when the run is not stored; a database
     ///   error when the write fails.
-    public func flush() throws {
+    package func flush() throws {
         writeLock.lock()
         defer { writeLock.unlock() }
         bufferLock.lock()
@@ -134,7 +134,7 @@ public final class MetricLogger: @unchecked Sendable {
     /// Writes what is buffered and refuses further points. Closing twice is harmless.
     ///
     /// - Throws: As ``flush()``.
-    public func close() throws {
+    package func close() throws {
         bufferLock.lock()
         closed = true
         bufferLock.unlock()

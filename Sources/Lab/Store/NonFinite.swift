@@ -9,13 +9,13 @@ import Foundation
 /// `Float` is expected, and reads those strings back as the same values, so a diverged
 /// step is cached and reported like any other. In SQLite a NaN is NULL (read back as NaN)
 /// and an infinity is SQLite's own infinite REAL.
-public enum NonFinite {
+package enum NonFinite {
     /// The strings that stand for the non-finite values: `nan`, `inf`, `-inf`.
-    public static let nan = "nan", infinity = "inf", negativeInfinity = "-inf"
+    package static let nan = "nan", infinity = "inf", negativeInfinity = "-inf"
 
     /// A JSON encoder (sorted keys) that writes non-finite numbers as ``nan``, ``infinity``
     /// and ``negativeInfinity``.
-    public static func encoder() -> JSONEncoder {
+    package static func encoder() -> JSONEncoder {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.nonConformingFloatEncodingStrategy = .convertToString(
@@ -24,7 +24,7 @@ public enum NonFinite {
     }
 
     /// A JSON decoder that reads what ``encoder()`` writes.
-    public static func decoder() -> JSONDecoder {
+    package static func decoder() -> JSONDecoder {
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(
             positiveInfinity: infinity, negativeInfinity: negativeInfinity, nan: nan)

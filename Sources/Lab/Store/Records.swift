@@ -7,7 +7,7 @@ import GRDB
 // Dates are stored by GRDB as UTC text, "YYYY-MM-DD HH:MM:SS.SSS", to the millisecond.
 
 /// How a run ended, or that it has not ended yet.
-public enum RunStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
+package enum RunStatus: String, Codable, Sendable, CaseIterable, DatabaseValueConvertible {
     /// The run is in progress (or its process died without saying so; see ``crashed``).
     case running
     /// Every step finished.
@@ -21,55 +21,55 @@ public enum RunStatus: String, Codable, Sendable, CaseIterable, DatabaseValueCon
 }
 
 /// One run of one experiment: its provenance, configuration and outcome (table `runs`).
-public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+package struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     /// The table this record lives in.
-    public static let databaseTableName = "runs"
+    package static let databaseTableName = "runs"
     /// Maps `startedAt` to the `started_at` column, and so on.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `started_at` column to `startedAt`, and so on.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run's identifier, UTC start time plus 4 hex digits, e.g. `20261129-110203-3f9a`.
-    public var id: String
+    package var id: String
     /// The name of the experiment that was run.
-    public var experiment: String
+    package var experiment: String
     /// How the run ended, or ``RunStatus/running``.
-    public var status: RunStatus
+    package var status: RunStatus
     /// When the run started.
-    public var startedAt: Date
+    package var startedAt: Date
     /// When the run ended; `nil` while it runs or if it crashed.
-    public var endedAt: Date?
+    package var endedAt: Date?
     /// The step that failed, if any.
-    public var failedStep: String?
+    package var failedStep: String?
     /// The error message of the failure, if any.
-    public var error: String?
+    package var error: String?
     /// Where the error was thrown, as `file.swift:123`.
-    public var errorLocation: String?
+    package var errorLocation: String?
     /// The commit checked out when the run started; `nil` outside a git repository.
-    public var gitCommit: String?
+    package var gitCommit: String?
     /// The branch checked out; `nil` outside a git repository or on a detached head.
-    public var gitBranch: String?
+    package var gitBranch: String?
     /// The URL of the `origin` remote; `nil` when there is none.
-    public var gitRemote: String?
+    package var gitRemote: String?
     /// Whether the work tree had uncommitted changes; `nil` outside a git repository.
-    public var gitDirty: Bool?
+    package var gitDirty: Bool?
     /// The full uncommitted patch when ``gitDirty`` is true.
-    public var gitPatch: String?
+    package var gitPatch: String?
     /// A JSON object: Swift, libtorch and OS versions, CPU model, thread count.
-    public var environment: String
+    package var environment: String
     /// A JSON object: the full configuration of the run.
-    public var config: String
+    package var config: String
     /// The seed every per-step seed is derived from.
-    public var rootSeed: Int64
+    package var rootSeed: Int64
     /// Whether this was a smoke run (tiny data, few steps).
-    public var smoke: Bool
+    package var smoke: Bool
     /// The process identifier of the runner, used to detect crashed runs.
-    public var pid: Int32
+    package var pid: Int32
     /// The host the runner ran on, used with ``pid`` to detect crashed runs.
-    public var hostname: String
+    package var hostname: String
 
     /// Creates a run record; every field is stored as given.
-    public init(
+    package init(
         id: String, experiment: String, status: RunStatus, startedAt: Date, endedAt: Date? = nil,
         failedStep: String? = nil, error: String? = nil, errorLocation: String? = nil,
         gitCommit: String? = nil, gitBranch: String? = nil, gitRemote: String? = nil,
@@ -101,35 +101,35 @@ public struct RunRecord: Codable, Sendable, Equatable, FetchableRecord, Persista
 
 /// One step of one run: its cache key, whether it hit the cache, and how long it took
 /// (table `steps`, primary key `(run_id, name)`).
-public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+package struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     /// The table this record lives in.
-    public static let databaseTableName = "steps"
+    package static let databaseTableName = "steps"
     /// Maps `runId` to the `run_id` column, and so on.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `run_id` column to `runId`, and so on.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run this step belongs to.
-    public var runId: String
+    package var runId: String
     /// The step's name, unique within its experiment.
-    public var name: String
+    package var name: String
     /// The kind of step (e.g. `data`, `train`, `eval`).
-    public var kind: String
+    package var kind: String
     /// The hex SHA-256 cache key of the step.
-    public var key: String
+    package var key: String
     /// Whether the result came from the cache instead of running the step.
-    public var cacheHit: Bool
+    package var cacheHit: Bool
     /// `succeeded`, `failed` or `not run`.
-    public var status: String
+    package var status: String
     /// Wall-clock seconds the step took (near zero on a cache hit).
-    public var seconds: Double
+    package var seconds: Double
     /// A JSON object mapping each part of the cache key to its hex digest.
-    public var keyParts: String
+    package var keyParts: String
     /// The line of the experiment source where the step is declared.
-    public var sourceLine: Int
+    package var sourceLine: Int
 
     /// Creates a step record; every field is stored as given.
-    public init(
+    package init(
         runId: String, name: String, kind: String, key: String, cacheHit: Bool,
         status: String, seconds: Double, keyParts: String = "{}", sourceLine: Int
     ) {
@@ -149,27 +149,27 @@ public struct StepRecord: Codable, Sendable, Equatable, FetchableRecord, Persist
 /// over the tables `metric_series` and `metric_points`).
 ///
 /// Points are written in bulk by ``MetricLogger``; this type is for reading them back.
-public struct MetricPoint: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
+package struct MetricPoint: Codable, Sendable, Equatable, FetchableRecord, TableRecord {
     /// The view this record is read from.
-    public static let databaseTableName = "metrics"
+    package static let databaseTableName = "metrics"
     /// Maps `runId` to the `run_id` column.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `run_id` column to `runId`.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run the point belongs to.
-    public var runId: String
+    package var runId: String
     /// The step that logged it.
-    public var step: String
+    package var step: String
     /// The series name, e.g. `loss`.
-    public var name: String
+    package var name: String
     /// The position along the series, e.g. the iteration.
-    public var x: Int64
+    package var x: Int64
     /// The value at `x`.
-    public var value: Double
+    package var value: Double
 
     /// Decodes a point; a NULL value (how SQLite stores NaN) reads as NaN.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         runId = try container.decode(String.self, forKey: .runId)
         step = try container.decode(String.self, forKey: .step)
@@ -179,7 +179,7 @@ public struct MetricPoint: Codable, Sendable, Equatable, FetchableRecord, TableR
     }
 
     /// Creates a metric point.
-    public init(runId: String, step: String, name: String, x: Int64, value: Double) {
+    package init(runId: String, step: String, name: String, x: Int64, value: Double) {
         self.runId = runId
         self.step = step
         self.name = name
@@ -190,25 +190,25 @@ public struct MetricPoint: Codable, Sendable, Equatable, FetchableRecord, TableR
 
 /// One named scalar result of a step, such as the final accuracy
 /// (table `summaries`, primary key `(run_id, step, name)`).
-public struct SummaryRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+package struct SummaryRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     /// The table this record lives in.
-    public static let databaseTableName = "summaries"
+    package static let databaseTableName = "summaries"
     /// Maps `runId` to the `run_id` column.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `run_id` column to `runId`.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run the summary belongs to.
-    public var runId: String
+    package var runId: String
     /// The step that produced it.
-    public var step: String
+    package var step: String
     /// The summary's name, e.g. `accuracy`.
-    public var name: String
+    package var name: String
     /// Its value.
-    public var value: Double
+    package var value: Double
 
     /// Decodes a summary; a NULL value (how SQLite stores NaN) reads as NaN.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         runId = try container.decode(String.self, forKey: .runId)
         step = try container.decode(String.self, forKey: .step)
@@ -217,7 +217,7 @@ public struct SummaryRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
     }
 
     /// Creates a summary record.
-    public init(runId: String, step: String, name: String, value: Double) {
+    package init(runId: String, step: String, name: String, value: Double) {
         self.runId = runId
         self.step = step
         self.name = name
@@ -227,23 +227,23 @@ public struct SummaryRecord: Codable, Sendable, Equatable, FetchableRecord, Pers
 
 /// One top-level field of a run's configuration (table `params`, primary key `(run_id, key)`),
 /// so runs can be compared and filtered by parameter in SQL.
-public struct ParamRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+package struct ParamRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     /// The table this record lives in.
-    public static let databaseTableName = "params"
+    package static let databaseTableName = "params"
     /// Maps `runId` to the `run_id` column.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `run_id` column to `runId`.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run the parameter belongs to.
-    public var runId: String
+    package var runId: String
     /// The top-level field name in the config.
-    public var key: String
+    package var key: String
     /// The field's value as JSON text: `0.001`, `"adam"`, `[64,64]`, `{"depth":2}`.
-    public var value: String
+    package var value: String
 
     /// Creates a parameter record.
-    public init(runId: String, key: String, value: String) {
+    package init(runId: String, key: String, value: String) {
         self.runId = runId
         self.key = key
         self.value = value
@@ -252,29 +252,29 @@ public struct ParamRecord: Codable, Sendable, Equatable, FetchableRecord, Persis
 
 /// A file a step produced, such as a checkpoint or a plot
 /// (table `artifacts`, primary key `(run_id, step, name)`).
-public struct ArtifactRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
+package struct ArtifactRecord: Codable, Sendable, Equatable, FetchableRecord, PersistableRecord {
     /// The table this record lives in.
-    public static let databaseTableName = "artifacts"
+    package static let databaseTableName = "artifacts"
     /// Maps `runId` to the `run_id` column.
-    public static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
+    package static let databaseColumnEncodingStrategy = DatabaseColumnEncodingStrategy.convertToSnakeCase
     /// Maps the `run_id` column to `runId`.
-    public static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
+    package static let databaseColumnDecodingStrategy = DatabaseColumnDecodingStrategy.convertFromSnakeCase
 
     /// The run the artifact belongs to.
-    public var runId: String
+    package var runId: String
     /// The step that produced it.
-    public var step: String
+    package var step: String
     /// The artifact's name within the step, e.g. `checkpoint`.
-    public var name: String
+    package var name: String
     /// Where the file lives, relative to the project root.
-    public var path: String
+    package var path: String
     /// The hex SHA-256 of the file's content.
-    public var sha256: String
+    package var sha256: String
     /// The file's size in bytes.
-    public var bytes: Int64
+    package var bytes: Int64
 
     /// Creates an artifact record.
-    public init(runId: String, step: String, name: String, path: String, sha256: String, bytes: Int64) {
+    package init(runId: String, step: String, name: String, path: String, sha256: String, bytes: Int64) {
         self.runId = runId
         self.step = step
         self.name = name

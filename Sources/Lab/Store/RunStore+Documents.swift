@@ -3,7 +3,7 @@ import GRDB
 
 extension RunStore {
     /// Keeps the experiment file as it was run, so its report can be rendered again later.
-    public func saveSource(runId: String, path: String, text: String) throws {
+    package func saveSource(runId: String, path: String, text: String) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO run_sources (run_id, path, text) VALUES (?, ?, ?)",
                            arguments: [runId, path, text])
@@ -11,7 +11,7 @@ extension RunStore {
     }
 
     /// The experiment file as it was when `runId` ran, or nil for a run recorded without it.
-    public func source(runId: String) throws -> (path: String, text: String)? {
+    package func source(runId: String) throws -> (path: String, text: String)? {
         try pool.read { db in
             try Row.fetchOne(db, sql: "SELECT path, text FROM run_sources WHERE run_id = ?", arguments: [runId])
                 .map { ($0["path"], $0["text"]) }
@@ -19,7 +19,7 @@ extension RunStore {
     }
 
     /// Keeps a step's report items (JSON) with the run.
-    public func saveStepOutputs(runId: String, step: String, itemsJSON: String) throws {
+    package func saveStepOutputs(runId: String, step: String, itemsJSON: String) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO step_outputs (run_id, step, items) VALUES (?, ?, ?)",
                            arguments: [runId, step, itemsJSON])
@@ -27,7 +27,7 @@ extension RunStore {
     }
 
     /// Each step's report items (JSON) for a run, by step name.
-    public func stepOutputs(runId: String) throws -> [String: String] {
+    package func stepOutputs(runId: String) throws -> [String: String] {
         try pool.read { db in
             let rows = try Row.fetchAll(db, sql: "SELECT step, items FROM step_outputs WHERE run_id = ?", arguments: [runId])
             return Dictionary(rows.map { ($0["step"] as String, $0["items"] as String) }, uniquingKeysWith: { $1 })

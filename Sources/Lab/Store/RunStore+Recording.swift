@@ -15,7 +15,7 @@ extension RunStore {
     ///   - write: The write.
     /// - Returns: Whether the write succeeded.
     @discardableResult
-    public func recording(_ what: @autoclosure () -> String, once: Bool = false, _ write: () throws -> Void) -> Bool {
+    package func recording(_ what: @autoclosure () -> String, once: Bool = false, _ write: () throws -> Void) -> Bool {
         do {
             try write()
             return true
@@ -33,7 +33,7 @@ extension RunStore {
     /// Does `read`; when it throws, writes `warning: could not read <what> from the run store
     /// '<path>': <reason>` to standard error and returns false.
     @discardableResult
-    public func reading(_ what: @autoclosure () -> String, _ read: () throws -> Void) -> Bool {
+    package func reading(_ what: @autoclosure () -> String, _ read: () throws -> Void) -> Bool {
         do {
             try read()
             return true
@@ -52,7 +52,7 @@ extension RunStore {
     ///   - pause: The pause before the second attempt; each later one doubles it.
     ///   - write: The write.
     /// - Throws: The last attempt's error.
-    public func retrying(attempts: Int = 4, pause: TimeInterval = 0.25, _ write: () throws -> Void) throws {
+    package func retrying(attempts: Int = 4, pause: TimeInterval = 0.25, _ write: () throws -> Void) throws {
         var delay = pause
         for attempt in 1...max(1, attempts) {
             do {

@@ -19,19 +19,19 @@ import Darwin
 /// ```
 ///
 /// Invariant: every write is one transaction; a reader never sees half a run or half a flush.
-public final class RunStore: @unchecked Sendable {
+package final class RunStore: @unchecked Sendable {
     /// The path of the database file.
-    public let path: String
+    package let path: String
     /// How long a writer waits for another process's transaction before giving up.
-    public static let busyTimeout: TimeInterval = 10
+    package static let busyTimeout: TimeInterval = 10
     /// The store's conventional location inside a project: `.lab/lab.sqlite`.
-    public static let defaultRelativePath = ".lab/lab.sqlite"
+    package static let defaultRelativePath = ".lab/lab.sqlite"
 
     /// The connection pool; one writer and several concurrent readers (a read-only queue
     /// for a store opened by ``reading(path:)`` on a full disk).
     let pool: any DatabaseWriter
     /// Whether the store was opened read-only, as the file was at its last checkpoint.
-    public let isReadOnlySnapshot: Bool
+    package let isReadOnlySnapshot: Bool
 
     /// Opens the store at `path`, creating the file, its parent folders and the schema
     /// as needed.
@@ -42,7 +42,7 @@ public final class RunStore: @unchecked Sendable {
     ///   ``StoreError/diskProblem(path:reason:)`` for a full or failing disk,
     ///   ``StoreError/damaged(path:reason:)`` when the file fails SQLite's integrity check,
     ///   else ``StoreError/cannotOpen(path:reason:)``.
-    public init(path: String) throws {
+    package init(path: String) throws {
         self.path = path
         isReadOnlySnapshot = false
         let folder = (path as NSString).deletingLastPathComponent
@@ -75,7 +75,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter path: The database file.
     /// - Throws: As ``init(path:)``, when the read-only open fails too.
-    public static func reading(path: String) throws -> RunStore {
+    package static func reading(path: String) throws -> RunStore {
         do {
             return try RunStore(path: path)
         } catch StoreError.diskProblem(let failedPath, let reason) {
@@ -131,7 +131,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter projectRoot: The project's root folder.
     /// - Throws: As ``init(path:)``.
-    public convenience init(projectRoot: URL) throws {
+    package convenience init(projectRoot: URL) throws {
         try self.init(path: projectRoot.appendingPathComponent(Self.defaultRelativePath).path)
     }
 
@@ -142,7 +142,7 @@ public final class RunStore: @unchecked Sendable {
     /// - Parameter run: The run; its `config` must be a JSON object.
     /// - Throws: ``StoreError/duplicateRun(id:)`` when the id is taken,
     ///   ``StoreError/configNotAJSONObject(runId:config:)`` when the config is not a JSON object.
-    public func insert(_ run: RunRecord) throws {
+    package func insert(_ run: RunRecord) throws {
         let params = try Self.params(of: run)
         try pool.write { db in
             if try RunRecord.exists(db, key: run.id) { throw StoreError.duplicateRun(id: run.id) }
@@ -157,7 +157,7 @@ public final class RunStore: @unchecked Sendable {
     /// - Parameter run: The run, as it is now.
     /// - Throws: ``StoreError/noSuchRun(id:)`` when no run has this id,
     ///   ``StoreError/configNotAJSONObject(runId:config:)`` when the config is not a JSON object.
-    public func update(_ run: RunRecord) throws {
+    package func update(_ run: RunRecord) throws {
         let params = try Self.params(of: run)
         try pool.write { db in
             guard try RunRecord.exists(db, key: run.id) else { throw StoreError.noSuchRun(id: run.id) }
@@ -176,7 +176,7 @@ public final class RunStore: @unchecked Sendable {
     ///   - experiment: Only the runs of this experiment; all runs when `nil`.
     ///   - limit: At most this many runs; all when `nil`.
     /// - Throws: A database error when the store cannot be read.
-    public func runs(experiment: String? = nil, limit: Int? = nil) throws -> [RunRecord] {
+    package func runs(experiment: String? = nil, limit: Int? = nil) throws -> [RunRecord] {
         let runs = try pool.read { db in
             var request = RunRecord.select(Self.listedColumns)
                 .order(Column("started_at").desc, Column("id").desc)
@@ -199,7 +199,7 @@ public final class RunStore: @unchecked Sendable {
     /// - Parameter id: A full run id or a unique prefix of one, e.g. `20261129-1102`.
     /// - Throws: ``StoreError/noSuchRun(id:)`` when no id matches,
     ///   ``StoreError/ambiguousRunId(prefix:candidates:)`` when several do.
-    public func run(id: String) throws -> RunRecord {
+    package func run(id: String) throws -> RunRecord {
         let found: RunRecord = try pool.read { db in
             if let exact = try RunRecord.fetchOne(db, key: id) { return exact }
             guard !id.isEmpty else { throw StoreError.noSuchRun(id: id) }
@@ -222,7 +222,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter step: The step record.
     /// - Throws: A database error, e.g. when its run is not stored.
-    public func record(_ step: StepRecord) throws {
+    package func record(_ step: StepRecord) throws {
         try pool.write { db in try step.upsert(db) }
     }
 
@@ -230,7 +230,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func steps(runId: String) throws -> [StepRecord] {
+    package func steps(runId: String) throws -> [StepRecord] {
         try pool.read { db in
             try StepRecord.filter(Column("run_id") == runId).order(Column.rowID).fetchAll(db)
         }
@@ -241,7 +241,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter key: A step's cache key (hex).
     /// - Throws: A database error when the store cannot be read.
-    public func runsComputing(key: String) throws -> [String] {
+    package func runsComputing(key: String) throws -> [String] {
         try pool.read { db in
             try String.fetchAll(db, sql: "SELECT run_id FROM steps WHERE key = ? AND cache_hit = 0 ORDER BY rowid DESC",
                                 arguments: [key])
@@ -256,7 +256,7 @@ public final class RunStore: @unchecked Sendable {
     ///   - name: The summary's name, e.g. `accuracy`.
     ///   - value: The value.
     /// - Throws: A database error, e.g. when the run is not stored.
-    public func setSummary(runId: String, step: String, name: String, value: Double) throws {
+    package func setSummary(runId: String, step: String, name: String, value: Double) throws {
         let summary = SummaryRecord(runId: runId, step: step, name: name, value: value)
         try pool.write { db in try summary.upsert(db) }
     }
@@ -265,7 +265,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func summaries(runId: String) throws -> [SummaryRecord] {
+    package func summaries(runId: String) throws -> [SummaryRecord] {
         try pool.read { db in
             try SummaryRecord.filter(Column("run_id") == runId)
                 .order(Column("step"), Column("name")).fetchAll(db)
@@ -276,7 +276,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter artifact: The artifact record.
     /// - Throws: A database error, e.g. when its run is not stored.
-    public func addArtifact(_ artifact: ArtifactRecord) throws {
+    package func addArtifact(_ artifact: ArtifactRecord) throws {
         try pool.write { db in try artifact.upsert(db) }
     }
 
@@ -284,7 +284,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func artifacts(runId: String) throws -> [ArtifactRecord] {
+    package func artifacts(runId: String) throws -> [ArtifactRecord] {
         try pool.read { db in
             try ArtifactRecord.filter(Column("run_id") == runId)
                 .order(Column("step"), Column("name")).fetchAll(db)
@@ -295,7 +295,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func params(runId: String) throws -> [ParamRecord] {
+    package func params(runId: String) throws -> [ParamRecord] {
         try pool.read { db in
             try ParamRecord.filter(Column("run_id") == runId).order(Column("key")).fetchAll(db)
         }
@@ -308,7 +308,7 @@ public final class RunStore: @unchecked Sendable {
     /// - Parameters:
     ///   - runId: The full run id.
     ///   - flushEvery: How many buffered points trigger a write.
-    public func metricLogger(runId: String, flushEvery: Int = MetricLogger.defaultFlushEvery) -> MetricLogger {
+    package func metricLogger(runId: String, flushEvery: Int = MetricLogger.defaultFlushEvery) -> MetricLogger {
         MetricLogger(store: self, runId: runId, flushEvery: flushEvery)
     }
 
@@ -316,7 +316,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func series(runId: String) throws -> [String: [(x: Int64, value: Double)]] {
+    package func series(runId: String) throws -> [String: [(x: Int64, value: Double)]] {
         try pool.read { db in
             var result: [String: [(x: Int64, value: Double)]] = [:]
             let rows = try Row.fetchCursor(db, sql: """
@@ -344,7 +344,7 @@ public final class RunStore: @unchecked Sendable {
     ///
     /// - Parameter runId: The full run id.
     /// - Throws: A database error when the store cannot be read.
-    public func metricPoints(runId: String) throws -> [MetricPoint] {
+    package func metricPoints(runId: String) throws -> [MetricPoint] {
         try pool.read { db in
             try MetricPoint.filter(Column("run_id") == runId)
                 .order(Column("step"), Column("name"), Column("x")).fetchAll(db)
@@ -355,7 +355,7 @@ public final class RunStore: @unchecked Sendable {
 
     /// The name of this host, as stored in ``RunRecord/hostname``: ``MachineInfo/hostName``,
     /// the one source used both when a run starts and when crashes are detected.
-    public static var currentHostname: String { MachineInfo.hostName }
+    package static var currentHostname: String { MachineInfo.hostName }
 
     /// Whether process `pid` exists on this host. A process that exists but belongs to
     /// another user (EPERM) counts as alive.

@@ -2,7 +2,7 @@ import Foundation
 
 /// Everything that can go wrong in the run store. The wording of every message lives here,
 /// and each says what failed, the offending value, and what to do next.
-public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
+package enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     /// The folder that should hold the database could not be created.
     case cannotCreateFolder(path: String, reason: String)
     /// The database could not be opened or migrated, for a reason other than the two below
@@ -28,7 +28,7 @@ public enum StoreError: Error, CustomStringConvertible, Equatable, Sendable {
     static let candidatesShown = 10
 
     /// The message shown to the user.
-    public var description: String {
+    package var description: String {
         switch self {
         case let .cannotCreateFolder(path, reason):
             return "cannot create the run store folder '\(path)': \(reason). "
