@@ -103,7 +103,7 @@ public final class LoRALinear: Module, Layer {
 
     /// (α/r)·B·A in float64: (out, in).
     func update() -> Tensor {
-        withNoGrad { loraB.detached().to(.float64).matmul(loraA.detached().to(.float64)) * scaling }
+        float64Update
     }
 
     /// Folds the update into `base.weight`; the forward pass is then the base layer alone.

@@ -20,5 +20,12 @@ public protocol LoRAAdapter: Module {
     func unmerge()
 }
 
+extension LoRAAdapter {
+    /// (α/r)·B·A in float64, without gradients: what merging adds to the frozen weight.
+    var float64Update: Tensor {
+        withNoGrad { loraB.detached().to(.float64).matmul(loraA.detached().to(.float64)) * (alpha / Double(rank)) }
+    }
+}
+
 extension LoRALinear: LoRAAdapter {}
 extension LoRAInProjection: LoRAAdapter {}

@@ -65,7 +65,7 @@ public final class LoRAInProjection: Module, WeightDelta {
 
     /// (α/r)·B·A in float64.
     func update() -> Tensor {
-        withNoGrad { loraB.detached().to(.float64).matmul(loraA.detached().to(.float64)) * scaling }
+        float64Update
     }
 
     /// Folds the update into `attention.inProjWeight` (computed in float64, rounded once);
