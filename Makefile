@@ -47,6 +47,7 @@ fixtures: deps
 	$(PYTHON) scripts/make-multimodal-fixtures.py
 	$(PYTHON) scripts/make-multimodal-fixtures-2.py
 	$(PYTHON) scripts/make-pretrained-fixtures.py
+	$(PYTHON) scripts/make-efficientnet-fixtures.py
 
 build: deps
 	$(SWIFT) build

@@ -195,6 +195,29 @@ def layers():
     layer("sequential", 20, lambda: nn.Sequential(nn.Conv2d(3, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
                                                   nn.Flatten(), nn.Linear(4 * 4 * 4, 5)),
           lambda m, a: m(a), img)
+    # BatchNorm2d with EfficientNet's eps and momentum: one training step (the batch's own
+    # statistics; the running ones move by momentum toward the batch's mean and unbiased
+    # variance), the gradients of sum(out * w), then evaluation with the updated statistics.
+    torch.manual_seed(21)
+    bn = nn.BatchNorm2d(3, eps=1e-3, momentum=0.01)
+    with torch.no_grad():
+        bn.weight.copy_(torch.tensor([0.5, 1.5, -1.0]))
+        bn.bias.copy_(torch.tensor([0.1, -0.2, 0.3]))
+    bn.train()
+    bx = (img * 2 + 1).requires_grad_(True)  # mean and variance away from 0 and 1
+    out = bn(bx)
+    w = torch.randn(out.shape)
+    (out * w).sum().backward()
+    c.tensors.update({
+        "batch_norm.in": bx.detach().clone(), "batch_norm.w": w, "batch_norm.train.out": out.detach().clone(),
+        "batch_norm.grad.in": bx.grad.clone(), "batch_norm.grad.weight": bn.weight.grad.clone(),
+        "batch_norm.grad.bias": bn.bias.grad.clone(), "batch_norm.running_mean": bn.running_mean.clone(),
+        "batch_norm.running_var": bn.running_var.clone(), "batch_norm.num_batches_tracked": bn.num_batches_tracked.clone(),
+    })
+    bn.eval()
+    with torch.no_grad():
+        c.tensors["batch_norm.eval.out"] = bn(bx.detach() * 0.5)
+    c.meta["batch_norm.keys"] = ",".join(bn.state_dict().keys())
     # the initial values of a seeded randn, to pin the generator itself
     torch.manual_seed(42)
     c.tensors["randn.seed42"] = torch.randn(3, 4)

@@ -96,6 +96,32 @@ import Testing
         expectIdentical(Tensor.rand([5]), Self.t.tensors["rand.seed42"], "rand after manualSeed(42)")
     }
 
+    /// One training step of BatchNorm2d (batch statistics; running mean and unbiased variance
+    /// moved by momentum 0.01; the gradients of sum(out · w)), then evaluation with the updated
+    /// running statistics, against torch.nn.BatchNorm2d(3, eps=1e-3, momentum=0.01).
+    @Test func batchNorm2dTrainsAndEvaluatesAsTorch() throws {
+        let t = Self.t.tensors
+        let bn = BatchNorm2d(3, eps: 1e-3, momentum: 0.01)
+        #expect(bn.stateDictKeys() == Self.t.metadata["batch_norm.keys"]!.split(separator: ",").map(String.init))
+        try bn.loadStateDict(["weight": Tensor([0.5, 1.5, -1.0] as [Float]), "bias": Tensor([0.1, -0.2, 0.3] as [Float]),
+                              "running_mean": Tensor.zeros([3]), "running_var": Tensor.ones([3]),
+                              "num_batches_tracked": Tensor.zeros([], dtype: .int64)])
+        let x = t["batch_norm.in"]!.requiringGrad()
+        let y = bn(x)
+        expectClose(y, t["batch_norm.train.out"], rtol: 1e-5, atol: 1e-5, "training-mode output")
+        (y * t["batch_norm.w"]!).sum().backward()
+        expectClose(x.grad, t["batch_norm.grad.in"], rtol: 1e-5, atol: 1e-5, "gradient of the input")
+        expectClose(bn.weight!.grad, t["batch_norm.grad.weight"], rtol: 1e-5, atol: 1e-5, "gradient of the weight")
+        expectClose(bn.bias!.grad, t["batch_norm.grad.bias"], rtol: 1e-5, atol: 1e-5, "gradient of the bias")
+        expectClose(bn.runningMean, t["batch_norm.running_mean"], rtol: 1e-6, atol: 1e-6, "running mean after one step")
+        expectClose(bn.runningVar, t["batch_norm.running_var"], rtol: 1e-6, atol: 1e-6, "running variance after one step")
+        #expect(bn.numBatchesTracked.item(Int.self) == t["batch_norm.num_batches_tracked"]!.item(Int.self))
+        bn.eval()
+        let before = bn.runningMean.clone()
+        expectClose(withNoGrad { bn(x.detached() * 0.5) }, t["batch_norm.eval.out"], rtol: 1e-5, atol: 1e-5, "evaluation-mode output")
+        #expect(bn.runningMean.allClose(before, rtol: 0, atol: 0) && bn.numBatchesTracked.item(Int.self) == 1, "evaluation leaves the statistics alone")
+    }
+
     @Test func dropoutIsActiveOnlyInTraining() {
         let d = Dropout(0.5)
         let x = Tensor.ones([1000])

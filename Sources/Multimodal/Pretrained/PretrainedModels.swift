@@ -5,7 +5,7 @@ import Foundation
 /// (`scripts/install-deps` links each model it installs there). Nothing is downloaded.
 public enum PretrainedModels {
     /// The models `scripts/install-deps` installs.
-    public static let installed = ["all-MiniLM-L6-v2"]
+    public static let installed = ["all-MiniLM-L6-v2", "efficientnet-lite0"]
 
     /// The folder of model `name`.
     /// - Throws: ``MultimodalError/missingFile(path:hint:)`` naming where it looked and how to install it.

@@ -91,6 +91,32 @@ public enum F {
         tensorCall { lt_embedding(weight.handle, indices.handle, Int64(paddingIndex ?? -1), $0) }
     }
 
+    /// Batch normalization over dimension 1 of (N, C, …), as `torch.nn.functional.batch_norm`.
+    ///
+    /// With `training`, x is normalized by the batch's own mean and biased variance, and the
+    /// running statistics (when given) move in place toward the batch's mean and *unbiased*
+    /// variance: running ← (1 − momentum)·running + momentum·batch. Without it, the running
+    /// statistics normalize x, which requires them.
+    public static func batchNorm(_ x: Tensor, runningMean: Tensor?, runningVar: Tensor?, weight: Tensor? = nil,
+                                 bias: Tensor? = nil, training: Bool, momentum: Double = 0.1, eps: Double = 1e-5) -> Tensor {
+        Ops.call("aten::batch_norm", [.tensor(x), .optionalTensor(weight), .optionalTensor(bias),
+                                      .optionalTensor(runningMean), .optionalTensor(runningVar), .bool(training),
+                                      .double(momentum), .double(eps), .bool(true)]).tensor(0)
+    }
+
+    /// Pads the last dimensions of x with `value`, as `torch.nn.functional.pad` in constant mode:
+    /// `padding` is (left, right) for the last dimension, then (top, bottom) for the one before, and so on.
+    /// Negative amounts crop.
+    public static func pad(_ x: Tensor, _ padding: [Int], value: Double = 0) -> Tensor {
+        Ops.call("aten::constant_pad_nd", [.tensor(x), .ints(padding), .double(value)]).tensor(0)
+    }
+
+    /// Bilinear resampling of (N, C, H, W) to (N, C, size.0, size.1), as
+    /// `torch.nn.functional.interpolate(mode="bilinear", antialias=False)`; `alignCorners` as there.
+    public static func resizeBilinear(_ x: Tensor, size: (Int, Int), alignCorners: Bool = false) -> Tensor {
+        Ops.call("aten::upsample_bilinear2d", [.tensor(x), .ints([size.0, size.1]), .bool(alignCorners), .none, .none]).tensor(0)
+    }
+
     /// Zeroes each element with probability `p` and scales the rest by 1/(1−p) when
     /// `training`; the identity otherwise.
     public static func dropout(_ x: Tensor, p: Double, training: Bool) -> Tensor {
@@ -109,6 +135,10 @@ public enum F {
     public static func relu(_ x: Tensor) -> Tensor { x.relu() }
     /// GELU elementwise (exact with erf, or the tanh approximation); same shape and dtype.
     public static func gelu(_ x: Tensor, approximate: Bool = false) -> Tensor { x.gelu(approximate: approximate) }
+    /// min(max(x, 0), 6) elementwise, as `torch.nn.functional.relu6` (hardtanh to [0, 6]); same shape and dtype.
+    public static func relu6(_ x: Tensor) -> Tensor {
+        Ops.call("aten::hardtanh", [.tensor(x), .double(0), .double(6)]).tensor(0)
+    }
     /// x·sigmoid(x) elementwise; same shape and dtype.
     public static func silu(_ x: Tensor) -> Tensor { x.silu() }
     /// softmax along `dim`: exp(x) / Σ exp(x); same shape, floating dtype.

@@ -23,3 +23,11 @@ public final class Tanh: Module, Layer {
     /// tanh elementwise. x: any shape → the same shape (floating dtype).
     public func callAsFunction(_ x: Tensor) -> Tensor { x.tanh() }
 }
+
+/// min(max(x, 0), 6) as a layer, as `torch.nn.ReLU6` (MobileNet's and EfficientNet-Lite's activation).
+public final class ReLU6: Module, Layer {
+    /// A ReLU6 layer (no parameters).
+    public override init() {}
+    /// min(max(x, 0), 6) elementwise. x: any shape → the same shape and dtype.
+    public func callAsFunction(_ x: Tensor) -> Tensor { F.relu6(x) }
+}
