@@ -11,7 +11,7 @@ import Testing
 
     @Test func theShippedExperimentsAreFound() {
         for name in ["spirals", "clip-fashion", "spoken-digits", "int8-quantization", "cross-attention-vqa",
-                     "perceiver-resampler", "regularization", "lora-adaptation", "contrastive-negatives"] {
+                     "perceiver-resampler", "regularization", "lora-adaptation", "contrastive-negatives", "open-vocabulary"] {
             #expect(Self.shipped.contains(name), "experiments/\(name).swift not found in \(Self.shipped)")
         }
     }

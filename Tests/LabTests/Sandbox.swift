@@ -79,6 +79,9 @@ final class Sandbox {
         env["NO_COLOR"] = "1"
         env.removeValue(forKey: "LAB_ROOT")
         env.removeValue(forKey: "LAB_FINGERPRINT")
+        // The sandbox is outside the project, so the pretrained models scripts/install-deps put
+        // in the project's .venv/models are named, as a user outside the project would.
+        if env["LAB_MODELS"] == nil { env["LAB_MODELS"] = Sandbox.packageRoot.appendingPathComponent(".venv/models").path }
         for (k, v) in environment { env[k] = v }
         process.environment = env
         let pipe = Pipe()

@@ -25,10 +25,18 @@ public struct ZeroShotClassifier {
     ///   - tower: the text modality's name in `clip`.
     public init(_ clip: CLIP, tokenizer: Tokenizer, classNames: [String], templates: [String] = Captions.templates,
                 length: Int, tower: String = "text") {
+        self.init(clip, classNames: classNames, templates: templates, tower: tower) { tokenizer.batch($0, length: length) }
+    }
+
+    /// As ``init(_:tokenizer:classNames:templates:length:tower:)``, for a text tower whose input
+    /// is not word-level tokens: `inputs` turns one class's prompts into the tower's input batch
+    /// (WordPiece ids, indices into a table of phrases, …).
+    public init(_ clip: CLIP, classNames: [String], templates: [String] = Captions.templates, tower: String = "text",
+                inputs: ([String]) -> Tensor) {
         let prompts = classNames.map { name in templates.map { Captions.fill($0, name) } }
         self.prompts = prompts
         classEmbeddings = ZeroShotClassifier.evaluating(clip) {
-            Tensor.stack(prompts.map { clip.embed(tower, tokenizer.batch($0, length: length)).mean(dim: 0) })
+            Tensor.stack(prompts.map { clip.embed(tower, inputs($0)).mean(dim: 0) })
         }
     }
 
