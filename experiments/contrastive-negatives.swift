@@ -162,23 +162,16 @@ func permutation(_ n: Int, seed: UInt64) -> Tensor {
     return Tensor(Array(0..<Int64(n)).shuffled(using: &rng))
 }
 
-/// The embedding of each class: the mean of its prompts over all templates (CLIP's prompt ensembling).
-func classEmbeddings(_ clip: CLIP, _ tokenizer: Tokenizer, maxLength: Int) -> Tensor {
-    Tensor.stack((0..<10).map { c in
-        let prompts = Captions.templates.map { Captions.fill($0, Captions.fashionSynonyms[c][0]) }
-        return clip.embed("text", tokenizer.batch(prompts, length: maxLength)).mean(dim: 0)
-    })                                                                                  // (10, 128)
+/// Zero-shot classification of the ten classes, each the mean of its name's prompts over all
+/// templates (CLIP's prompt ensembling).
+func zeroShotClassifier(_ clip: CLIP, _ data: FashionData) -> ZeroShotClassifier {
+    ZeroShotClassifier(clip, tokenizer: data.tokenizer, classNames: CaptionedFashion.promptNames, length: data.testTokens.size(1))
 }
 
-/// Zero-shot accuracy on the first `limit` test images, in evaluation mode.
+/// Zero-shot accuracy on the first `limit` test images.
 func zeroShotAccuracy(_ clip: CLIP, _ data: FashionData, limit: Int) -> Double {
-    clip.eval()
-    return withNoGrad {
-        let n = min(limit, data.testImages.size(0))
-        let images = Tensor.cat(data.testImages[0..<n].split(size: 1000).map { clip.embed("image", $0) })   // (n, 128)
-        let predicted = zeroShotClassify(images, classEmbeddings(clip, data.tokenizer, maxLength: data.testTokens.size(1)))
-        return (predicted .== data.testLabels[0..<n]).to(.float32).mean().item()
-    }
+    let n = min(limit, data.testImages.size(0))
+    return zeroShotClassifier(clip, data).accuracy(clip, images: data.testImages[0..<n], targets: data.testLabels[0..<n])
 }
 
 /// Retrieval between the test images and the test captions.
@@ -266,9 +259,11 @@ func trainRun<C>(_ ctx: Context<C>, _ config: Config, _ name: String, _ clip: CL
     let perEpoch = n / plan.batch
     let steps = (ctx.smoke ? 1 : config.epochs) * (n / plan.pacedBy)
     let epochCount = (steps + perEpoch - 1) / perEpoch
-    let optimizer = AdamW(clip.trainableParameters(), learningRate: config.learningRate, weightDecay: config.weightDecay)
-    let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(
-        warmupSteps: max(1, Int(config.warmupFraction * Double(steps))), totalSteps: steps))
+    let training = Training(clip, optimizer: AdamW(clip.trainableParameters(), learningRate: config.learningRate,
+                                                   weightDecay: config.weightDecay),
+                            schedule: CosineWithWarmup(warmupSteps: max(1, Int(config.warmupFraction * Double(steps))), totalSteps: steps))
+    // The same batches for every run: the order of each epoch is drawn from `seed` alone.
+    let loader = DataLoader(tensors: [data.trainImages, data.trainTokens], batchSize: plan.batch, seed: seed, dropLast: true)
     let curveEvery = max(1, steps / config.curvePoints)
     let lossEvery = max(1, steps / 200)
     let tail = max(1, steps / 20)
@@ -279,26 +274,17 @@ func trainRun<C>(_ ctx: Context<C>, _ config: Config, _ name: String, _ clip: CL
         let accuracy = zeroShotAccuracy(clip, data, limit: config.curveImages)
         curve.append(CurvePoint(step: step, samples: step * plan.batch, accuracy: accuracy))
         ctx.log("zero-shot accuracy", accuracy, step: step)
-        clip.train()
     }
-    let epochs = try ctx.epochs(epochCount, checkpointing: clip, optimizer, state: &curve, &tailLosses, &seconds)
-    // After a resume, bring the schedule to where the checkpoint left it.
-    for _ in 0..<((epochs.first ?? 0) * perEpoch) { scheduler.step() }
+    let epochs = try ctx.epochs(epochCount, training: training, state: &curve, &tailLosses, &seconds)
     if epochs.first == 0 { measure(0) }
     let progress = ctx.progress("batch", total: steps)
     clip.train()
     for epoch in epochs {
-        let order = permutation(n, seed: seed &+ UInt64(1000 + epoch))      // (N) the same for every run
         var start = Date()
-        for b in 0..<min(perEpoch, steps - epoch * perEpoch) {
-            let step = epoch * perEpoch + b
-            let index = order[(b * plan.batch)..<((b + 1) * plan.batch)]
-            let loss = groupedInfoNCE(clip, images: data.trainImages.indexSelect(dim: 0, index: index),
-                                      tokens: data.trainTokens.indexSelect(dim: 0, index: index), group: plan.group)
-            optimizer.zeroGrad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
+        for batch in loader.epoch(epoch).prefix(min(perEpoch, steps - epoch * perEpoch)) {
+            let step = training.steps
+            let loss = groupedInfoNCE(clip, images: batch[0], tokens: batch[1], group: plan.group)
+            training.step(loss)
             let value = loss.item()
             try ctx.check("loss", value, iteration: step)
             if step % lossEvery == 0 { ctx.log("loss", value, step: step) }
@@ -314,14 +300,14 @@ func trainRun<C>(_ ctx: Context<C>, _ config: Config, _ name: String, _ clip: CL
         try ctx.finished(epoch: epoch, state: curve, tailLosses, seconds)
     }
     let test = embedTest(clip, data)
-    let predicted = zeroShotClassify(test.images, withNoGrad { classEmbeddings(clip, data.tokenizer, maxLength: config.maxLength) })
+    let predicted = zeroShotClassify(test.images, zeroShotClassifier(clip, data).classEmbeddings)
     let retrieval = testRetrieval(images: test.images, texts: test.texts, data)
     let result = RunResult(
         name: name, plan: plan, steps: steps, samples: steps * plan.batch,
         trainLoss: tailLosses.reduce(0, +) / Double(max(1, tailLosses.count)),
         trainFloor: collisionFloor(group: plan.group, classFrequencies: data.classFrequencies),
         testLoss256: testLoss256(images: test.images, texts: test.texts, scale: withNoGrad { clip.scale }, data),
-        zeroShotAccuracy: (predicted .== data.testLabels).to(.float32).mean().item(),
+        zeroShotAccuracy: accuracy(predicted, data.testLabels),
         retrieval: retrieval,
         temperature: 1 / clip.scale.item(), seconds: seconds, curve: curve)
     ctx.metric("zero_shot_accuracy", result.zeroShotAccuracy)
