@@ -22,7 +22,7 @@ struct Config: ExperimentConfig {
     var weightDecay = 0.05
     var maxLength = 12
     /// Batches timed for latency (median reported).
-    var latencyRepeats = 7
+    var latencyRepeats = 25
 }
 
 struct TrainingSummary: Codable {
