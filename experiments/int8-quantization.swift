@@ -228,7 +228,22 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
     }
 
     //: ## What the figures show
-    //: (Written from the recorded run.)
+    //: Dynamic INT8 cost 0.06 points of zero-shot accuracy (92.24% → 92.18% on the 10,000
+    //: test images) and stored the weights in 3.43× less space (2.12 MB → 0.62 MB), the image
+    //: projection alone accounting for 1.2 MB of the saving.
+    //:
+    //: Integer arithmetic paid where a layer is large: the image projection Linear(3136 → 128)
+    //: on 256 rows ran 1.57× faster (1.296 → 0.824 ms). The towers gained less. The text tower
+    //: ran 1.09× faster (10.99 → 10.10 ms): its Linears are 64 and 256 wide, where quantizing
+    //: each batch's activations costs a good part of what the integer product saves, and its
+    //: packed q/k/v projections and attention stay float32. The image tower also ran 1.09×
+    //: faster (61.8 → 56.7 ms), but its convolutions, most of its time, compute in float32 in
+    //: both models, and the 5.2 ms it gained is more than the 0.47 ms its projection saves on
+    //: its own: most of that difference is variation between rounds, not quantization.
+    //: Convolutions would need static quantization (calibrated activation scales, int8
+    //: kernels for `Conv2d`) to run faster; this experiment only stores them in 8 bits.
+    //: The latency figures are medians of 25 rounds on the machine of this run; the accuracy
+    //: and size figures do not depend on the machine.
 }
 
 Lab.main(experiment)
