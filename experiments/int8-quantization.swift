@@ -22,7 +22,7 @@ struct Config: ExperimentConfig {
     var weightDecay = 0.05
     var maxLength = 12
     /// Batches timed for latency (median reported).
-    var latencyRepeats = 7
+    var latencyRepeats = 25
 }
 
 struct TrainingSummary: Codable {
@@ -182,8 +182,9 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
     //: ## Latency
     //: Each tower on a batch of 256 test examples (the text tower on their captions), float32
     //: against INT8, and the model's largest layer alone, the image projection
-    //: Linear(3136 → 128): the median of `latencyRepeats` timed calls after one warm-up call,
-    //: in evaluation mode without gradients, on the threads libtorch uses for the run.
+    //: Linear(3136 → 128): the median of `latencyRepeats` rounds, each timing every variant
+    //: once in turn (after a warm-up round), in evaluation mode without gradients, on the
+    //: threads libtorch uses for the run.
     lab.step("latency", model, data, quantizedResult, kind: .eval) { ctx, trained, data, _ -> Nothing in
         let float = try copy(trained.model, data, maxLength: ctx.config.maxLength)
         let int8 = try copy(trained.model, data, maxLength: ctx.config.maxLength)
@@ -195,19 +196,26 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
                                       "bias": (trained.model.tower("image") as! ImageEncoder).projection.bias!])
         let dynamic = QuantizedLinear(projection, kernel: .dynamic)
         let rows = Tensor.randn([n, 3136])
-        func time(_ f: () -> Tensor) -> Double {
-            withNoGrad {
-                _ = f()
-                return median((0..<ctx.config.latencyRepeats).map { _ in
-                    let start = Date(); _ = f().sum().item(); return Date().timeIntervalSince(start) * 1000
-                })
+        // Round-robin: every round times each variant once, so that whatever else the machine
+        // is doing falls on all of them alike; round 0 warms up and is dropped.
+        let variants: [(String, String, () -> Tensor, () -> Tensor)] = [
+            ("text tower, 256 captions", "text", { float.embed("text", tokens) }, { int8.embed("text", tokens) }),
+            ("image tower, 256 images", "image", { float.embed("image", images) }, { int8.embed("image", images) }),
+            ("Linear(3136 → 128), 256 rows", "projection", { projection(rows) }, { dynamic(rows) }),
+        ]
+        var times = [[Double]](repeating: [], count: 2 * variants.count)
+        withNoGrad {
+            for round in 0...ctx.config.latencyRepeats {
+                for (i, variant) in variants.enumerated() {
+                    for (j, f) in [variant.2, variant.3].enumerated() {
+                        let start = Date()
+                        _ = f().sum().item()
+                        if round > 0 { times[2 * i + j].append(Date().timeIntervalSince(start) * 1000) }
+                    }
+                }
             }
         }
-        let cases: [(String, String, Double, Double)] = [
-            ("text tower, 256 captions", "text", time { float.embed("text", tokens) }, time { int8.embed("text", tokens) }),
-            ("image tower, 256 images", "image", time { float.embed("image", images) }, time { int8.embed("image", images) }),
-            ("Linear(3136 → 128), 256 rows", "projection", time { projection(rows) }, time { dynamic(rows) }),
-        ]
+        let cases = variants.enumerated().map { i, v in (v.0, v.1, median(times[2 * i]), median(times[2 * i + 1])) }
         for (_, key, f, q) in cases {
             ctx.metric("latency_ms_\(key)_float32", f)
             ctx.metric("latency_ms_\(key)_int8", q)
@@ -220,7 +228,22 @@ let experiment = Experiment("int8-quantization", config: Config()) { lab in
     }
 
     //: ## What the figures show
-    //: (Written from the recorded run.)
+    //: Dynamic INT8 cost 0.06 points of zero-shot accuracy (92.24% → 92.18% on the 10,000
+    //: test images) and stored the weights in 3.43× less space (2.12 MB → 0.62 MB), the image
+    //: projection alone accounting for 1.2 MB of the saving.
+    //:
+    //: Integer arithmetic paid where a layer is large: the image projection Linear(3136 → 128)
+    //: on 256 rows ran 1.57× faster (1.296 → 0.824 ms). The towers gained less. The text tower
+    //: ran 1.09× faster (10.99 → 10.10 ms): its Linears are 64 and 256 wide, where quantizing
+    //: each batch's activations costs a good part of what the integer product saves, and its
+    //: packed q/k/v projections and attention stay float32. The image tower also ran 1.09×
+    //: faster (61.8 → 56.7 ms), but its convolutions, most of its time, compute in float32 in
+    //: both models, and the 5.2 ms it gained is more than the 0.47 ms its projection saves on
+    //: its own: most of that difference is variation between rounds, not quantization.
+    //: Convolutions would need static quantization (calibrated activation scales, int8
+    //: kernels for `Conv2d`) to run faster; this experiment only stores them in 8 bits.
+    //: The latency figures are medians of 25 rounds on the machine of this run; the accuracy
+    //: and size figures do not depend on the machine.
 }
 
 Lab.main(experiment)
