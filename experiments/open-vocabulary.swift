@@ -102,6 +102,13 @@ final class FrozenSentenceText: Module, Layer {
     func callAsFunction(_ phrases: Tensor) -> Tensor { projection(sentences.indexSelect(dim: 0, index: phrases)) }
 }
 
+/// (e) Frozen sentence embeddings used as they are: the image tower maps into MiniLM's space.
+final class FixedSentenceText: Module, Layer {
+    @Buffer var sentences: Tensor
+    init(sentences: Tensor) { _sentences = Buffer(wrappedValue: sentences, persistent: false) }
+    func callAsFunction(_ phrases: Tensor) -> Tensor { sentences.indexSelect(dim: 0, index: phrases) }
+}
+
 /// (d) MiniLM's top two layers with LoRA on query and value, over the frozen output of its
 /// first four; mean pooling and normalization as sentence-transformers, then a projection.
 /// Each distinct phrase of a batch runs through the layers once.
@@ -312,14 +319,26 @@ let experiment = Experiment("open-vocabulary", config: Config()) { lab in
         try trainAndScore(ctx, clip, method: "(d) MiniLM + LoRA", images: data.trainImages, testImages: data.testImages, data)
     }
 
+    //: **(e)**, added after (a)–(d) gave no better than chance on the held-out classes: (c)
+    //: without the text projection. MiniLM's embeddings are used as they are, and only a linear
+    //: map from EfficientNet's features into MiniLM's 384-d space is trained, so the held-out
+    //: names keep the positions MiniLM gives them instead of wherever a projection trained on
+    //: six classes' captions sends them.
+    let intoMiniLM = lab.train("e-into-minilm", data, features, model: { _, _, features in
+        CLIP(image: Linear(EfficientNetLite.featureDim, features.sentences.size(1)), text: FixedSentenceText(sentences: features.sentences))
+    }) { ctx, clip, data, features in
+        try trainAndScore(ctx, clip, method: "(e) EfficientNet into MiniLM's space", images: features.trainImages,
+                          testImages: features.testImages, data)
+    }
+
     //: ## Comparison
     //: Ten-way accuracy on the test images of the seen and of the held-out classes (every
     //: image may be given any of the ten names), their harmonic mean, and four-way accuracy on
     //: the held-out images among the held-out names only. Chance is 10% ten-way and 25%
     //: four-way.
-    lab.step("comparison", inputs: scratch, frozen, bothFrozen, adapted, kind: .eval) { ctx, a, b, c, d -> Nothing in
-        let outcomes = [a.result, b.result, c.result, d.result]
-        let keys = ["a", "b", "c", "d"]
+    lab.step("comparison", inputs: scratch, frozen, bothFrozen, adapted, intoMiniLM, kind: .eval) { ctx, a, b, c, d, e -> Nothing in
+        let outcomes = [a.result, b.result, c.result, d.result, e.result]
+        let keys = ["a", "b", "c", "d", "e"]
         func percent(_ x: Double) -> String { String(format: "%.1f%%", 100 * x) }
         ctx.table("accuracy", Table(columns: ["method", "seen (10-way)", "held-out (10-way)", "harmonic mean",
                                               "held-out (4-way)", "trainable parameters", "training time"],
@@ -333,6 +352,12 @@ let experiment = Experiment("open-vocabulary", config: Config()) { lab in
             ctx.metric("unseen_4way_\(key)", o.unseenAmongUnseen)
             ctx.metric("harmonic_\(key)", o.harmonic)
         }
+        ctx.table("per class", Table(columns: ["method"] + FashionMNIST.classNames.enumerated().map {
+            unseenClasses.contains($0.offset) ? $0.element + " (held out)" : $0.element
+        }, rows: outcomes.map { o in [o.method] + o.perClass.map(percent) }))
+        for (key, o) in zip(keys, outcomes) {
+            for c in unseenClasses { ctx.metric("class_\(c)_\(key)", o.perClass[c]) }
+        }
         ctx.figure("per-class accuracy", .heatmap(values: outcomes.map(\.perClass), rowLabels: outcomes.map(\.method),
                                                   columnLabels: FashionMNIST.classNames.enumerated().map {
                                                       unseenClasses.contains($0.offset) ? $0.element + " (held out)" : $0.element
@@ -341,7 +366,53 @@ let experiment = Experiment("open-vocabulary", config: Config()) { lab in
     }
 
     //: ## What the figures show
-    //: (Written from the recorded runs.)
+    //: From `lab run experiments/open-vocabulary.swift --seeds 3` (seeds 0, 1, 2; `seeds.md`
+    //: beside this report has every metric), mean ± 95% interval; the tables above are seed 0.
+    //:
+    //: | method | seen (10-way) | held-out (10-way) | held-out (4-way) | training time |
+    //: | --- | --- | --- | --- | --- |
+    //: | (a) scratch | 92.5 ± 1.5% | 3.7 ± 1.8% | 32.0 ± 24.0% | 48 s |
+    //: | (b) frozen MiniLM | 83.3 ± 6.4% | 6.4 ± 1.9% | 30.3 ± 21.9% | 31 s |
+    //: | (c) frozen MiniLM + EfficientNet | 81.3 ± 1.2% | 7.1 ± 1.0% | 30.5 ± 21.5% | 1.2 s |
+    //: | (d) MiniLM + LoRA | 84.8 ± 5.1% | 6.4 ± 2.5% | 31.2 ± 18.6% | 64 s |
+    //: | (e) EfficientNet into MiniLM's space | 85.1 ± 1.8% | 5.1 ± 1.1% | 28.9 ± 3.5% | 1.8 s |
+    //:
+    //: **No method recognizes the held-out classes by name.** Among the four held-out names,
+    //: every method is within its interval of chance (25%), and in ten-way classification every
+    //: one names fewer than one held-out image in ten correctly, below the 10% of chance, because
+    //: the held-out images are given seen names. The pretrained text encoder did not buy what
+    //: the issue expected of it here: (b)–(e) are not meaningfully above (a) on held-out classes.
+    //:
+    //: **Where the held-out images go.** The per-class table (seed 0) shows it: no method names a
+    //: single sneaker or ankle boot correctly (0.0% for all five) and coats almost never
+    //: (0.2–1.3%), while the seen classes other than T-shirts stay at 88–100%. The one held-out
+    //: name that wins images is "shirt" (16–29%), and with the pretrained text towers it wins
+    //: them at the expense of T-shirts (74% of T-shirts named correctly by (a), 12–25% by
+    //: (b)–(e)): MiniLM places "shirt" next to "t-shirt", so T-shirt images are now split between
+    //: the two names. The pretrained text space transfers the *neighbourhood* of a new word,
+    //: which is what the word-level tower cannot do ("shirt" has an id in (a)'s vocabulary only
+    //: through "tee shirt"); but the image side has no place of its own for the held-out items.
+    //:
+    //: **What limits it.** Six classes are six concepts. Contrastive training only has to pull
+    //: each seen class's images towards its captions; the image tower — from scratch, or a linear
+    //: map on EfficientNet's ImageNet features — learns the directions that separate six
+    //: clusters and nothing forces it to keep the others, so a held-out item lands near some
+    //: seen cluster (which one was not measured; sandals, the only seen footwear, are the
+    //: likely place for sneakers and boots), and the nearest name is a seen one. (e) removes the text
+    //: projection, so the held-out names keep MiniLM's positions, and changes nothing: the
+    //: limit is the image map learned from six classes, not where the names land. CLIP's
+    //: zero-shot transfer comes from training on hundreds of millions of pairs covering a very
+    //: large number of concepts (400 million pairs; Radford et al. 2021, §2.2); with six, the shared space is six
+    //: clusters wide. What would test this further, and is not done here: more seen classes
+    //: (e.g. eight, holding out two), a regularizer that keeps the image map close to a map
+    //: fitted on many ImageNet concepts, or image–text pairs that name parts and attributes
+    //: shared across classes ("laces", "sleeves", "heel").
+    //:
+    //: **Cost.** (c) and (e) train only linear maps over features computed once (EfficientNet
+    //: ran at about 20 images per second on this machine's two threads: 597 s for the 12,154
+    //: images), so each of their runs trains in about 2 s; the CNN tower costs 30–50 s; LoRA on
+    //: MiniLM's top two layers costs 64 s for 24,576 more trainable parameters than (b), LoRA's
+    //: A and B (494,209 against 469,633).
 }
 
 Lab.main(experiment)
