@@ -75,12 +75,8 @@ public final class BertModel: Module {
     ///   tensor that is missing, unexpected or mis-shaped.
     public static func load(folder: String) throws -> BertModel {
         let config = try BertConfig(contentsOf: folder + "/config.json")
-        let weights = folder + "/model.safetensors"
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw MultimodalError.missingFile(path: weights, hint: "the folder has no model.safetensors (a pytorch_model.bin must be converted first)")
-        }
-        let file: Safetensors.File
-        do { file = try Safetensors.load(weights) } catch { throw MultimodalError.corruptFile(path: weights, reason: "\(error)") }
+        let file = try PretrainedWeights.read(folder: folder,
+                                              hint: "the folder has no model.safetensors (a pytorch_model.bin must be converted first)")
         var tensors: [String: Tensor] = [:]
         for (key, tensor) in file.tensors {
             let name = key.hasPrefix("bert.") ? String(key.dropFirst(5)) : key
@@ -88,19 +84,8 @@ public final class BertModel: Module {
             tensors[name] = tensor
         }
         let model = BertModel(config)
-        let expected = model.stateDict()
-        for (key, tensor) in expected.sorted(by: { $0.key < $1.key }) {
-            guard let found = tensors[key] else {
-                throw MultimodalError.corruptFile(path: weights, reason: "it has no tensor '\(key)', which a \(config.layers)-layer BERT needs")
-            }
-            guard found.shape == tensor.shape else {
-                throw MultimodalError.corruptFile(path: weights, reason: "'\(key)' is \(found.shape), but config.json makes it \(tensor.shape)")
-            }
-        }
-        if let extra = tensors.keys.sorted().first(where: { expected[$0] == nil }) {
-            throw MultimodalError.corruptFile(path: weights, reason: "it has a tensor '\(extra)' that a BERT encoder does not have (another architecture?)")
-        }
-        do { try model.loadStateDict(tensors) } catch { throw MultimodalError.corruptFile(path: weights, reason: "\(error)") }
+        try PretrainedWeights.load(tensors, into: model, path: file.path, needs: "a \(config.layers)-layer BERT",
+                                   shapedBy: "config.json", lacks: "a BERT encoder")
         return model
     }
 }

@@ -126,26 +126,11 @@ public final class EfficientNetLite: Module, Layer {
                 "its architecture is \((config["architecture"] as? String).map { "\"\($0)\"" } ?? "missing"); Lab builds \"efficientnet-lite0\" only")
         }
         let classes = config["num_classes"] as? Int ?? 1000
-        let weights = folder + "/model.safetensors"
-        guard FileManager.default.fileExists(atPath: weights) else {
-            throw MultimodalError.missingFile(path: weights, hint: "the folder has no model.safetensors (scripts/install-deps converts the .pth once)")
-        }
-        let file: Safetensors.File
-        do { file = try Safetensors.load(weights) } catch { throw MultimodalError.corruptFile(path: weights, reason: "\(error)") }
+        let file = try PretrainedWeights.read(folder: folder,
+                                              hint: "the folder has no model.safetensors (scripts/install-deps converts the .pth once)")
         let model = EfficientNetLite(classes: classes)
-        let expected = model.stateDict()
-        for (key, tensor) in expected.sorted(by: { $0.key < $1.key }) {
-            guard let found = file.tensors[key] else {
-                throw MultimodalError.corruptFile(path: weights, reason: "it has no tensor '\(key)', which EfficientNet-Lite0 needs")
-            }
-            guard found.shape == tensor.shape else {
-                throw MultimodalError.corruptFile(path: weights, reason: "'\(key)' is \(found.shape), but EfficientNet-Lite0 with \(classes) classes makes it \(tensor.shape)")
-            }
-        }
-        if let extra = file.tensors.keys.sorted().first(where: { expected[$0] == nil }) {
-            throw MultimodalError.corruptFile(path: weights, reason: "it has a tensor '\(extra)' that EfficientNet-Lite0 does not have (another architecture?)")
-        }
-        do { try model.loadStateDict(file.tensors) } catch { throw MultimodalError.corruptFile(path: weights, reason: "\(error)") }
+        try PretrainedWeights.load(file.tensors, into: model, path: file.path, needs: "EfficientNet-Lite0",
+                                   shapedBy: "EfficientNet-Lite0 with \(classes) classes", lacks: "EfficientNet-Lite0")
         return model
     }
 
