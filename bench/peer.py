@@ -6,6 +6,10 @@ machine, so the two can be compared:
   train_b256, train_b16   training throughput of a small CLIP-style model
                           (AdamW, lr 1e-3), samples/s
   infer_b256, infer_b16   inference throughput of both towers, samples/s
+  minilm_b64_l32          sentences/s through all-MiniLM-L6-v2 (transformers'
+                          BertModel, mean pooling, L2 norm), batch 64 x 32 tokens
+  efficientnet_lite0_b32  images/s through EfficientNet-Lite0 (efficientnet_lite_pytorch,
+                          ImageNet logits), batch 32 x 3 x 224 x 224
   add_64x64               per-op overhead of `a + b` on 64x64 float32, us/op
 
 Usage:
@@ -214,6 +218,66 @@ def caption_tokens():
                          for i in range(256)], dtype=torch.int64)
 
 
+def models_folder(name):
+    """The folder scripts/install-deps installs model `name` into ($LAB_MODELS overrides), or None."""
+    import os
+    root = os.environ.get("LAB_MODELS") or os.path.join(os.path.dirname(__file__), "..", ".venv", "models")
+    path = os.path.join(root, name)
+    return path if os.path.exists(os.path.join(path, "config.json")) else None
+
+
+def minilm_inputs():
+    """The same 64 rows as miniLMInputs() in bench/TorchBench: [CLS] ... [SEP], 8 to 32 tokens, padded to 32."""
+    ids, mask = [], []
+    for i in range(64):
+        length = 8 + (i * 5) % 25
+        for t in range(32):
+            ids.append(101 if t == 0 else 102 if t == length - 1 else 1996 + (i * 131 + t * 17) % 20000 if t < length else 0)
+            mask.append(1 if t < length else 0)
+    return torch.tensor(ids).view(64, 32), torch.tensor(mask).view(64, 32)
+
+
+def bench_minilm(min_seconds):
+    """Sentences/s through all-MiniLM-L6-v2 as a PyTorch user runs it: transformers' BertModel
+    (its default attention), mean pooling over the mask, L2 normalisation. None when absent."""
+    folder = models_folder("all-MiniLM-L6-v2")
+    if folder is None:
+        return None
+    from transformers import BertModel
+    model = BertModel.from_pretrained(folder).eval()
+    ids, mask = minilm_inputs()
+
+    def step():
+        with torch.no_grad():
+            hidden = model(input_ids=ids, attention_mask=mask).last_hidden_state
+            keep = mask.unsqueeze(-1).to(hidden.dtype)
+            F.normalize((hidden * keep).sum(1) / keep.sum(1).clamp(min=1e-9), dim=-1)
+
+    return best_rate(step, 64, min_seconds)
+
+
+def bench_efficientnet(min_seconds):
+    """Images/s through EfficientNet-Lite0's logits in the efficientnet_lite_pytorch package,
+    with the weights Lab loads. None when absent."""
+    import os
+    folder = models_folder("efficientnet-lite0")
+    if folder is None:
+        return None
+    from efficientnet_lite_pytorch import EfficientNet
+    from safetensors.torch import load_file
+    model = EfficientNet.from_name("efficientnet-lite0")
+    model.load_state_dict(load_file(os.path.join(folder, "model.safetensors")))
+    model.eval()
+    torch.manual_seed(0)
+    images = torch.randn(32, 3, 224, 224)
+
+    def step():
+        with torch.no_grad():
+            model(images)
+
+    return best_rate(step, 32, min_seconds)
+
+
 def bench_text_tower(int8, min_seconds):
     """Samples per second through CaptionTower on 256 captions, float32 or after
     torch.ao.quantization.quantize_dynamic (which leaves attention's out_proj, a
@@ -329,6 +393,14 @@ def main():
         key = f"clip_text_b256_{'int8' if int8 else 'float32'}"
         results[key] = {"value": bench_text_tower(int8, min_seconds), "unit": "samples/s"}
         print(f"{key}: {results[key]['value']:.1f} samples/s", file=sys.stderr)
+    for key, unit, bench in (("minilm_b64_l32", "sentences/s", bench_minilm),
+                             ("efficientnet_lite0_b32", "images/s", bench_efficientnet)):
+        value = bench(min_seconds)
+        if value is None:
+            print(f"{key}: skipped (the model is not installed: run scripts/install-deps)", file=sys.stderr)
+            continue
+        results[key] = {"value": value, "unit": unit}
+        print(f"{key}: {value:.1f} {unit}", file=sys.stderr)
     results["add_64x64"] = {"value": bench_add(add_iters), "unit": "us/op"}
     print(f"add_64x64: {results['add_64x64']['value']:.3f} us/op", file=sys.stderr)
 

@@ -8,6 +8,10 @@
 //                         dynamically quantized int8 (fbgemm), D = 64 (the CLIP text tower's width here), 256, 512
 // clip_text_b256_float32, clip_text_b256_int8   samples/s through clip-fashion's text tower (2 pre-norm layers,
 //                         width 64) on 256 padded captions, float32 and with every Linear dynamically quantized
+// minilm_b64_l32          sentences/s through all-MiniLM-L6-v2 (SentenceEncoder: BERT, mean pooling, L2 norm) on 64
+//                         rows of 8–32 tokens padded to 32, eval, no grad; skipped when the model is not installed
+// efficientnet_lite0_b32  images/s through EfficientNet-Lite0 (ImageNet logits) on 32 images of 3×224×224, eval,
+//                         no grad; skipped when the model is not installed
 // loader_augment_inline, loader_augment_prefetch   a small CNN's training samples/s over DataLoader batches
 //                         augmented by Augment.affine, made in line or on a background thread (Lab only)
 // add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
@@ -191,6 +195,40 @@ func benchLoader(prefetch: Bool) -> Double {
     }
 }
 
+/// 64 rows of token ids, `[CLS]` … `[SEP]`, 8 to 32 tokens long and padded to 32, with their
+/// mask: the same rows as `minilm_inputs()` in bench/peer.py.
+func miniLMInputs() -> (ids: Tensor, mask: Tensor) {
+    var ids: [Int64] = [], mask: [Int64] = []
+    for i in 0..<64 {
+        let length = 8 + (i * 5) % 25
+        for t in 0..<32 {
+            let id: Int64 = t == 0 ? 101 : t == length - 1 ? 102 : t < length ? Int64(1996 + (i * 131 + t * 17) % 20_000) : 0
+            ids.append(id)
+            mask.append(t < length ? 1 : 0)
+        }
+    }
+    return (Tensor(ids, shape: [64, 32]), Tensor(mask, shape: [64, 32]))
+}
+
+/// Sentences per second through all-MiniLM-L6-v2 at batch 64 × 32 tokens.
+/// - Throws: when the model is not installed.
+func benchMiniLM() throws -> Double {
+    let encoder = try SentenceEncoder.pretrained("all-MiniLM-L6-v2")
+    encoder.eval()
+    let (ids, mask) = miniLMInputs()
+    return bestRate(batch: 64) { withNoGrad { _ = encoder(ids: ids, mask: mask) } }
+}
+
+/// Images per second through EfficientNet-Lite0's logits at batch 32.
+/// - Throws: when the model is not installed.
+func benchEfficientNet() throws -> Double {
+    let model = try EfficientNetLite.pretrained()
+    model.eval()
+    manualSeed(0)
+    let images = Tensor.randn([32, 3, EfficientNetLite.imageSize, EfficientNetLite.imageSize])
+    return bestRate(batch: 32) { withNoGrad { _ = model(images) } }
+}
+
 if arguments.contains("--loader") {
     let eager = benchLoader(prefetch: false), ahead = benchLoader(prefetch: true)
     print(String(format: "in line %.0f samples/s  prefetching %.0f samples/s  %.2f×", eager, ahead, ahead / eager))
@@ -241,6 +279,11 @@ for width in [64, 256, 512] {
 }
 record("clip_text_b256_float32", benchTextTower(int8: false), "samples/s")
 record("clip_text_b256_int8", benchTextTower(int8: true), "samples/s")
+for (key, unit, bench) in [("minilm_b64_l32", "sentences/s", benchMiniLM), ("efficientnet_lite0_b32", "images/s", benchEfficientNet)] {
+    do { record(key, try bench(), unit) } catch {
+        FileHandle.standardError.write("\(key): skipped: \(error)\n".data(using: .utf8)!)
+    }
+}
 record("loader_augment_inline", benchLoader(prefetch: false), "samples/s")
 record("loader_augment_prefetch", benchLoader(prefetch: true), "samples/s")
 record("add_64x64", benchAdd(boxed: false), "us/op")
