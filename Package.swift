@@ -53,6 +53,8 @@ let package = Package(
         .package(url: "https://github.com/JohnSundell/Ink", from: "0.6.0"),
         // Parses experiment files for cache keys (see ARCHITECTURE.md, "What a key covers").
         .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
+        // ONNX export: onnx.pb.swift is generated once (scripts/generate-onnx-swift) and committed.
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // The only C++ in the project: a plain-C shim over libtorch.
@@ -84,7 +86,7 @@ let package = Package(
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         // What the seed guide teaches, as reusable parts: encoders, attention, contrastive
         // learning, adapters, quantization, datasets.
-        .target(name: "Multimodal", dependencies: ["Torch", "CZlib"], exclude: ["Data/WORDNET-LICENSE"],
+        .target(name: "Multimodal", dependencies: ["Torch", "CZlib", .product(name: "SwiftProtobuf", package: "swift-protobuf")], exclude: ["Data/WORDNET-LICENSE"],
                 resources: [.copy("Resources/digits.csv.gz"), .copy("Resources/DIGITS-LICENSE")]),
         .systemLibrary(name: "CGit2", pkgConfig: "libgit2", providers: [.apt(["libgit2-dev"]), .brew(["libgit2"])]),
         .target(

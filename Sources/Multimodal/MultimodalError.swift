@@ -6,6 +6,9 @@ public enum MultimodalError: Error, Equatable, CustomStringConvertible {
     case missingFile(path: String, hint: String?)
     case corruptFile(path: String, reason: String)
     case badArgument(String)
+    /// `module` (at `path` in the exported model, "" for the model itself) cannot be written
+    /// as ONNX; `reason` says why and what would work.
+    case notExportable(module: String, path: String, reason: String)
 
     /// The message shown to the user, naming what to fix.
     public var description: String {
@@ -16,6 +19,8 @@ public enum MultimodalError: Error, Equatable, CustomStringConvertible {
             return "'\(path)' is damaged: \(reason)"
         case .badArgument(let message):
             return message
+        case .notExportable(let module, let path, let reason):
+            return "cannot export \(module)\(path.isEmpty ? "" : " at '\(path)'") to ONNX: \(reason)"
         }
     }
 }

@@ -1,0 +1,102 @@
+import Foundation
+import Torch
+
+/// Writes a trained module out of Lab, into a folder a consumer can use without Lab.
+///
+/// - `safetensors`: `model.safetensors`, the module's `stateDict()` under PyTorch's names.
+/// - `onnx`: one ONNX file per model: `model.onnx` for a module that describes its inputs
+///   (``ONNXModel``), or `<modality>.onnx` for each tower of a ``CLIP`` (the tower followed
+///   by L2 normalization: the embedding ``CLIP/embed(_:_:)`` returns).
+///
+/// Either way `export.json` lists the files with their inputs and outputs (names, element
+/// types, shapes with `batch` free) and the caller's metadata (Lab writes the run, step,
+/// config and commit there), plus CLIP's logit scale.
+public enum ModelExport {
+    /// What ``write(_:format:to:metadata:)`` writes.
+    public enum Format: String, CaseIterable, Sendable {
+        case onnx, safetensors
+    }
+
+    /// The description written to `export.json`.
+    public struct Manifest: Codable, Equatable, Sendable {
+        /// One written file and, for ONNX, its graph's inputs and outputs.
+        public struct File: Codable, Equatable, Sendable {
+            public var path: String
+            public var inputs: [Value]?
+            public var outputs: [Value]?
+        }
+        /// A graph input or output: `shape` holds sizes, or names of free dimensions.
+        public struct Value: Codable, Equatable, Sendable {
+            public var name: String
+            public var dtype: String
+            public var shape: [String]?
+        }
+        public var format: String
+        /// The module's type (`CLIP`, `ImageEncoder`, …).
+        public var module: String
+        public var files: [File]
+        /// CLIP's learned temperature, exp(logit scale) as its loss uses it.
+        public var logitScale: Double?
+        public var metadata: [String: String]
+    }
+
+    /// Writes `module` as `format` into `folder` (created if needed) and returns the manifest.
+    /// - Throws: ``MultimodalError/notExportable(module:path:reason:)`` naming the first
+    ///   module that has no ONNX form; file errors.
+    @discardableResult
+    public static func write(_ module: Module, format: Format, to folder: URL, metadata: [String: String] = [:]) throws -> Manifest {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        let type = String(describing: Swift.type(of: module))
+        var manifest = Manifest(format: format.rawValue, module: type, files: [], logitScale: nil, metadata: metadata)
+        if let clip = module as? CLIP { manifest.logitScale = withNoGrad { clip.scale.item() } }
+        switch format {
+        case .safetensors:
+            let tensors = module.stateDict().mapValues { $0.detached().contiguous() }
+            try Safetensors.save(tensors, metadata: metadata.merging(["format": "pt"]) { a, _ in a },
+                                 to: folder.appendingPathComponent("model.safetensors").path)
+            manifest.files = [.init(path: "model.safetensors", inputs: nil, outputs: nil)]
+        case .onnx:
+            for (name, graph, inputs, outputs) in try graphs(module, metadata: metadata) {
+                try graph.write(to: folder.appendingPathComponent(name))
+                manifest.files.append(.init(path: name, inputs: inputs.map(describe), outputs: outputs.map(describe)))
+            }
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try encoder.encode(manifest).write(to: folder.appendingPathComponent("export.json"))
+        return manifest
+    }
+
+    /// Each ONNX file's name, bytes, inputs and outputs.
+    static func graphs(_ module: Module, metadata: [String: String]) throws -> [(String, Data, [ONNXValueInfo], [ONNXValueInfo])] {
+        if let clip = module as? CLIP {
+            return try zip(clip.modalities, clip.towers).map { modality, tower in
+                guard let model = tower as? any ONNXModel else {
+                    throw MultimodalError.notExportable(module: String(describing: Swift.type(of: tower)), path: "towers.\(modality)",
+                                                        reason: "it does not describe its inputs (ONNXModel), so no graph can start from it")
+                }
+                let outputs = model.onnxOutputs.map { ONNXValueInfo("embeddings", $0.dtype, $0.shape) }
+                let graph = ONNXGraph()
+                let wasTraining = clip.isTraining
+                clip.eval()
+                defer { if wasTraining { clip.train() } }
+                let names = model.onnxInputs.map { graph.input($0) }
+                let z = try graph.emit(model, names, prefix: "towers.\(modality)")[0]
+                graph.output(graph.l2Normalized(z, prefix: "normalize"), outputs[0])
+                let data = try graph.model(name: "\(modality) tower", docString: "Lab CLIP tower '\(modality)': L2-normalized embeddings",
+                                           metadata: metadata.merging(["modality": modality]) { a, _ in a })
+                return ("\(modality).onnx", data, model.onnxInputs, outputs)
+            }
+        }
+        guard let model = module as? any ONNXModel else {
+            throw MultimodalError.notExportable(module: String(describing: Swift.type(of: module)), path: "",
+                                                reason: "it does not describe its inputs (ONNXModel): export a module that does (an encoder, CLIP, EfficientNetLite) or call ONNXExport.model(_:inputs:outputs:name:) with them")
+        }
+        let data = try ONNXExport.model(model, name: String(describing: Swift.type(of: module)), metadata: metadata)
+        return [("model.onnx", data, model.onnxInputs, model.onnxOutputs)]
+    }
+
+    static func describe(_ info: ONNXValueInfo) -> Manifest.Value {
+        Manifest.Value(name: info.name, dtype: info.dtype.description, shape: info.shape?.map(\.description))
+    }
+}
