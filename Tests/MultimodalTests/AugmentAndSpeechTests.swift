@@ -96,6 +96,9 @@ import Torch
         let audio = silence(0.1) + tone(0.2) + silence(0.1) + tone(0.2) + silence(0.03) + tone(0.1) + silence(0.1)
         #expect(Speech.voicedSegments(audio, sampleRate: rate) == [1000..<3000, 4000..<7300])
         #expect(Speech.voicedSegments(silence(0.5), sampleRate: rate).isEmpty)
+        // A 50 ms pause is shorter than the 60 ms that splits; 60 ms splits.
+        #expect(Speech.voicedSegments(tone(0.1) + silence(0.05) + tone(0.1), sampleRate: rate) == [0..<2500])
+        #expect(Speech.voicedSegments(tone(0.1) + silence(0.06) + tone(0.1), sampleRate: rate) == [0..<1000, 1600..<2600])
     }
 
     @Test func readsPocketsphinxRecordings() throws {

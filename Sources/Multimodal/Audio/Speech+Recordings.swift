@@ -80,8 +80,9 @@ extension Speech {
         var segments: [Range<Int>] = [], f = 0
         while f < frames {
             guard rms[f] > floor else { f += 1; continue }
+            // Extend while the unvoiced run since the last voiced frame (g − last − 1 frames) is shorter than a pause.
             var last = f, g = f
-            while g < frames, g - last < pauseFrames {
+            while g < frames, g - last <= pauseFrames {
                 if rms[g] > floor { last = g }
                 g += 1
             }

@@ -29,7 +29,7 @@ public enum ModelExport {
         public struct Value: Codable, Equatable, Sendable {
             public var name: String
             public var dtype: String
-            public var shape: [String]?
+            public var shape: [String]
         }
         public var format: String
         /// The module's type (`CLIP`, `ImageEncoder`, …).
@@ -97,6 +97,6 @@ public enum ModelExport {
     }
 
     static func describe(_ info: ONNXValueInfo) -> Manifest.Value {
-        Manifest.Value(name: info.name, dtype: info.dtype.description, shape: info.shape?.map(\.description))
+        Manifest.Value(name: info.name, dtype: info.dtype.description, shape: info.shape.map(\.description))
     }
 }

@@ -158,7 +158,8 @@ extension Sequential: ONNXExportable {
 
 extension MultiheadAttention: ONNXExportable {
     /// Scaled dot-product attention, batch first. Inputs: query, key, value, and optionally a
-    /// (B, S) bool key padding mask (true = ignore). Self-attention (one value for all three)
+    /// (B, S) bool key padding mask (true = ignore); two inputs are a query and one value for
+    /// key and value, one input attends to itself. Self-attention (one value for all three)
     /// projects once with the packed weight, as Lab does.
     public func emitONNX(_ graph: ONNXGraph, _ inputs: [String], prefix: String) throws -> [String] {
         guard batchFirst else {
@@ -166,7 +167,8 @@ extension MultiheadAttention: ONNXExportable {
         }
         let h = numHeads, d = embedDim / numHeads
         let weight = effectiveInProjWeight.detached()
-        let (query, key, value) = (inputs[0], inputs[1], inputs[2])
+        let (query, key, value) = inputs.count >= 3 ? (inputs[0], inputs[1], inputs[2])
+            : inputs.count == 2 ? (inputs[0], inputs[1], inputs[1]) : (inputs[0], inputs[0], inputs[0])
         let q: String, k: String, v: String
         if query == key && key == value {
             let qkv = graph.linear(query, weight: weight, bias: inProjBias, prefix: prefix, weightName: "in_proj_weight")

@@ -19,13 +19,14 @@ public enum ONNXDim: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// A graph input or output: its name, element type and shape (nil: any rank).
+/// A graph input or output: its name, element type and shape (ONNX's checker requires one
+/// for every graph input and output).
 public struct ONNXValueInfo: Sendable, Equatable {
     public var name: String
     public var dtype: DType
-    public var shape: [ONNXDim]?
+    public var shape: [ONNXDim]
 
-    public init(_ name: String, _ dtype: DType, _ shape: [ONNXDim]?) {
+    public init(_ name: String, _ dtype: DType, _ shape: [ONNXDim]) {
         self.name = name
         self.dtype = dtype
         self.shape = shape
@@ -179,18 +180,16 @@ public final class ONNXGraph {
     static func valueInfo(_ info: ONNXValueInfo) -> Onnx_ValueInfoProto {
         var tensor = Onnx_TypeProto.Tensor()
         tensor.elemType = elementType(info.dtype)
-        if let dims = info.shape {
-            var shape = Onnx_TensorShapeProto()
-            shape.dim = dims.map { dim in
-                var d = Onnx_TensorShapeProto.Dimension()
-                switch dim {
-                case .fixed(let n): d.dimValue = Int64(n)
-                case .named(let name): d.dimParam = name
-                }
-                return d
+        var shape = Onnx_TensorShapeProto()
+        shape.dim = info.shape.map { dim in
+            var d = Onnx_TensorShapeProto.Dimension()
+            switch dim {
+            case .fixed(let n): d.dimValue = Int64(n)
+            case .named(let name): d.dimParam = name
             }
-            tensor.shape = shape
+            return d
         }
+        tensor.shape = shape
         var type = Onnx_TypeProto()
         type.tensorType = tensor
         var value = Onnx_ValueInfoProto()
