@@ -8,7 +8,8 @@ struct LabCommand: ParsableCommand {
         commandName: "lab",
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
-                      ReportCommand.self, StatusCommand.self, PRReportCommand.self, ReproduceCommand.self, CacheCommand.self]
+                      ReportCommand.self, StatusCommand.self, PRReportCommand.self, ReproduceCommand.self, CacheCommand.self,
+                      ExportCommand.self]
     )
 
     /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` and

@@ -250,6 +250,15 @@ public struct Trained<M: Module, R> {
     public let result: R
 }
 
+/// A ``Trained`` value seen without its types: its network (for `lab export`).
+protocol TrainedNetwork {
+    var network: Module { get }
+}
+
+extension Trained: TrainedNetwork {
+    var network: Module { model }
+}
+
 struct TrainedArchive<R: Codable>: Codable {
     var weights: [String: Tensor]
     var result: R

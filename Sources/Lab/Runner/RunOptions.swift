@@ -16,6 +16,8 @@ package struct RunOptions: Sendable, Equatable {
     package var seed: UInt64 = 0
     /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
     package var keysOnly = false
+    /// `export RUN STEP --format F --out DIR`: write a recorded run's trained model (`lab export`).
+    package var export: ExportRequest?
     /// The project folder holding `.lab/`: `LAB_ROOT`, else the top of the git repository
     /// holding the current directory, else the current directory (see ``ProjectRoot``).
     package var root: String
@@ -30,6 +32,10 @@ package struct RunOptions: Sendable, Equatable {
         var options = RunOptions(root: ProjectRoot.find(environment: environment))
         var args = arguments
         if args.first == "run" { args.removeFirst() } else if args.first == "keys" { args.removeFirst(); options.keysOnly = true }
+        else if args.first == "export" {
+            args.removeFirst()
+            options.export = try ExportRequest.take(&args)
+        }
         let parsed: RunArguments
         do {
             parsed = try RunArguments.parse(args)
@@ -43,5 +49,34 @@ package struct RunOptions: Sendable, Equatable {
         options.noCache = parsed.noCache
         options.seed = parsed.seed
         return options
+    }
+}
+
+/// What `BINARY export` writes: the trained model of step `step` of the recorded run `runId`,
+/// as `format`, into `folder`.
+package struct ExportRequest: Sendable, Equatable {
+    package var runId: String
+    package var step: String
+    package var format: String
+    package var folder: String
+
+    package init(runId: String, step: String, format: String, folder: String) {
+        self.runId = runId
+        self.step = step
+        self.format = format
+        self.folder = folder
+    }
+
+    /// The arguments `lab export` passes before the run options.
+    package var argv: [String] { ["export", runId, step, "--format", format, "--out", folder] }
+
+    /// Takes `RUN STEP --format F --out DIR` from the front of `args`, leaving the run options.
+    static func take(_ args: inout [String]) throws -> ExportRequest {
+        guard args.count >= 6, args[2] == "--format", args[4] == "--out" else {
+            throw LabError.badArguments("export takes RUN STEP --format FORMAT --out DIR, then the run's options")
+        }
+        let request = ExportRequest(runId: args[0], step: args[1], format: args[3], folder: args[5])
+        args.removeFirst(6)
+        return request
     }
 }

@@ -23,6 +23,7 @@ public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
             exit(0)
         }
         let runner = try Runner(experiment: experiment, options: options, fingerprint: environment["LAB_FINGERPRINT"])
+        if let request = options.export { exit(runner.export(request)) }
         exit(runner.run())
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))

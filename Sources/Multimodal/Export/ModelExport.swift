@@ -24,12 +24,22 @@ public enum ModelExport {
             public var path: String
             public var inputs: [Value]?
             public var outputs: [Value]?
+            public init(path: String, inputs: [Value]?, outputs: [Value]?) {
+                self.path = path
+                self.inputs = inputs
+                self.outputs = outputs
+            }
         }
         /// A graph input or output: `shape` holds sizes, or names of free dimensions.
         public struct Value: Codable, Equatable, Sendable {
             public var name: String
             public var dtype: String
             public var shape: [String]
+            public init(name: String, dtype: String, shape: [String]) {
+                self.name = name
+                self.dtype = dtype
+                self.shape = shape
+            }
         }
         public var format: String
         /// The module's type (`CLIP`, `ImageEncoder`, …).
@@ -37,17 +47,21 @@ public enum ModelExport {
         public var files: [File]
         /// CLIP's learned temperature, exp(logit scale) as its loss uses it.
         public var logitScale: Double?
+        /// How text becomes the text tower's tokens, when known.
+        public var tokenizer: TokenizerDescription?
         public var metadata: [String: String]
     }
 
-    /// Writes `module` as `format` into `folder` (created if needed) and returns the manifest.
+    /// Writes `module` as `format` into `folder` (created if needed) and returns the manifest;
+    /// `tokenizer`, when given, is described in it.
     /// - Throws: ``MultimodalError/notExportable(module:path:reason:)`` naming the first
     ///   module that has no ONNX form; file errors.
     @discardableResult
-    public static func write(_ module: Module, format: Format, to folder: URL, metadata: [String: String] = [:]) throws -> Manifest {
+    public static func write(_ module: Module, format: Format, to folder: URL, metadata: [String: String] = [:],
+                             tokenizer: TokenizerDescription? = nil) throws -> Manifest {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let type = String(describing: Swift.type(of: module))
-        var manifest = Manifest(format: format.rawValue, module: type, files: [], logitScale: nil, metadata: metadata)
+        var manifest = Manifest(format: format.rawValue, module: type, files: [], logitScale: nil, tokenizer: tokenizer, metadata: metadata)
         if let clip = module as? CLIP { manifest.logitScale = withNoGrad { clip.scale.item() } }
         switch format {
         case .safetensors:

@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Lab
+
+/// `lab export RUN [STEP]`: writes a recorded run's trained model out of Lab, as ONNX or
+/// safetensors, with an `export.json` describing it.
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Write a recorded run's trained model as ONNX or safetensors, for use without Lab.",
+        discussion: """
+        RUN is a run id (or unique prefix) in this project's store; STEP is one of its training steps \
+        (lab.train), and may be left out when the run has only one. The experiment file is compiled with the \
+        current Lab; its binary rebuilds the step's network with the step's factory, under the run's config \
+        and seed, and loads the weights from the cache entry the run recorded for that step (so the entry \
+        must still be in .lab/cache). The weights are checked against the network by name and shape.
+
+        --format onnx writes model.onnx, or one file per tower of a CLIP model (<modality>.onnx, ending in \
+        the L2-normalized embedding), opset 17 with a free batch dimension; int8 layers keep int8 weights \
+        (DequantizeLinear). --format safetensors writes model.safetensors under PyTorch's state_dict names. \
+        Both write export.json: the files with their inputs and outputs, CLIP's logit scale, and the run, \
+        step, cache key, config, seed and commit they came from (also in each ONNX file's metadata). \
+        A module without an ONNX form is named in the error. Exit status: 0 written, 2 otherwise.
+        """)
+
+    @Argument(help: ArgumentHelp("A run id, or a unique prefix of one.", valueName: "run"))
+    var runId: String
+
+    @Argument(help: ArgumentHelp("The training step whose model to write (default: the run's only one).", valueName: "step"))
+    var step: String?
+
+    @Option(help: "onnx or safetensors.")
+    var format: String = "onnx"
+
+    @Option(help: "The folder to write (default: .lab/exports/<run>-<step>-<format>/).")
+    var out: String?
+
+    func validate() throws {
+        guard ["onnx", "safetensors"].contains(format) else { throw ValidationError("--format \(format): use onnx or safetensors") }
+    }
+
+    func run() throws {
+        let root = projectRoot()
+        let store = try openStore()
+        let record = try store.run(id: runId)
+        let steps = try store.steps(runId: record.id)
+        let trainSteps = steps.filter { $0.kind == "train" }.map(\.name)
+        let chosen: String
+        if let step {
+            chosen = step
+        } else {
+            guard trainSteps.count == 1 else {
+                throw ValidationError(trainSteps.isEmpty ? "run \(record.id) has no training step"
+                    : "run \(record.id) has \(trainSteps.count) training steps: name one (\(trainSteps.joined(separator: ", ")))")
+            }
+            chosen = trainSteps[0]
+        }
+        guard let source = try store.source(runId: record.id), FileManager.default.fileExists(atPath: source.path) else {
+            throw ValidationError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab export from the project it ran in")
+        }
+        let folder = out ?? root.appendingPathComponent(".lab/exports/\(record.id)-\(chosen)-\(format)").path
+        let compiler = try ExperimentCompiler()
+        let binary = try compiler.binary(for: URL(fileURLWithPath: source.path))
+        let assignments = try ReproduceCommand.assignments(record.config)
+        let request = ExportRequest(runId: record.id, step: chosen, format: format, folder: URL(fileURLWithPath: folder).standardizedFileURL.path)
+        var arguments = request.argv + assignments.flatMap { ["--set", $0] } + ["--seed", String(UInt64(bitPattern: record.rootSeed))]
+        if record.smoke { arguments.append("--smoke") }
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        var environment = ProcessInfo.processInfo.environment
+        environment["LAB_ROOT"] = root.path
+        environment["LAB_FINGERPRINT"] = compiler.fingerprint
+        process.environment = environment
+        fflush(nil)
+        try process.run()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw ExitCode(2) }
+    }
+}
