@@ -279,8 +279,8 @@ let experiment = Experiment("spoken-digits", config: Config()) { lab in
     }
 
     //: What the five words show (see the table below): three are named right (both *five*s
-    //: and *eight*), *seven* comes second after *six*, and *four* seventh; guessing would
-    //: name one word in two of the five. The same tower finds the right caption for 97% of
+    //: and *eight*), *seven* comes second after *six*, and *four* seventh; guessing among
+    //: ten digits would name half a word of the five on average. The same tower finds the right caption for 97% of
     //: the held-out espeak-ng voices' clips (audio→text recall@1 above). Five words of one
     //: speaker give no interval, so this is not an accuracy on human speech: it shows that
     //: part of what the tower learned from one synthesizer carries over to a person, and that
