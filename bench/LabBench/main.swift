@@ -287,6 +287,8 @@ do {
     compare.executableURL = URL(fileURLWithPath: labCommand)
     compare.arguments = ["compare", "--html"] + ids
     compare.currentDirectoryURL = compareRoot
+    // The bench folder is inside this repository: name its store, or the repository's own is used.
+    compare.environment = ProcessInfo.processInfo.environment.merging(["LAB_ROOT": compareRoot.path]) { _, new in new }
     compare.standardOutput = FileHandle.nullDevice
     let start = now()
     try compare.run()
