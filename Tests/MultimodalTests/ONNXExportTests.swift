@@ -106,6 +106,17 @@ import Torch
         cases.append(floatCase("int8-linear-calibrated", int8, [16]))
         let conv = Sequential(Quantizer.quantize(Conv2d(2, 4, kernelSize: (3, 3), padding: (1, 1))), ReLU())
         cases.append(floatCase("int8-conv2d", conv, [2, 6, 6]))
+        // The VQA model: patch tokens (all, mean-pooled, or through a Perceiver resampler),
+        // questions through the text encoder, cross-attention, the answer head; logits and weights.
+        for reduction in [VQAModel.Reduction.none, .mean, .perceiver(latents: 3, depth: 2)] {
+            let vqa = VQAModel(image: PatchEncoder(imageSize: 8, channels: [8, 16], dim: 16), vocabularySize: 20, maxLength: 6,
+                               answers: 5, heads: 4, reduction: reduction)
+            let questions = [2, 3].map { b in tokens(b * 2, length: 6, vocabulary: 20).reshape(b, 2, 6) }
+            cases.append(Case(name: "vqa-\(reduction)".replacingOccurrences(of: " ", with: "-").replacingOccurrences(of: ",", with: ""),
+                              module: vqa, inputs: vqa.onnxInputs, outputs: vqa.onnxOutputs,
+                              batches: (0..<2).map { [Tensor.randn([$0 + 2, 1, 8, 8]), questions[$0]] },
+                              forward: { let (logits, weights) = vqa($0[0], $0[1]); return [logits, weights] }))
+        }
         return cases
     }
 
