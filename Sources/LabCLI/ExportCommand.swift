@@ -50,13 +50,13 @@ struct ExportCommand: ParsableCommand {
             chosen = step
         } else {
             guard trainSteps.count == 1 else {
-                throw ValidationError(trainSteps.isEmpty ? "run \(record.id) has no training step"
+                throw ExportCommandError(trainSteps.isEmpty ? "run \(record.id) has no training step"
                     : "run \(record.id) has \(trainSteps.count) training steps: name one (\(trainSteps.joined(separator: ", ")))")
             }
             chosen = trainSteps[0]
         }
         guard let source = try store.source(runId: record.id), FileManager.default.fileExists(atPath: source.path) else {
-            throw ValidationError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab export from the project it ran in")
+            throw ExportCommandError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab export from the project it ran in")
         }
         let folder = out ?? root.appendingPathComponent(".lab/exports/\(record.id)-\(chosen)-\(format)").path
         let compiler = try ExperimentCompiler()
@@ -77,4 +77,10 @@ struct ExportCommand: ParsableCommand {
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ExitCode(2) }
     }
+}
+
+/// A request `lab export` cannot carry out, said in one line (no usage text: the arguments parsed).
+struct ExportCommandError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
 }

@@ -22,7 +22,8 @@ struct LabCommand: ParsableCommand {
             var command = try parseAsRoot(arguments)
             try command.run()
         } catch {
-            if [PRReportCommand.configuration.commandName, ReproduceCommand.configuration.commandName].contains(arguments.first),
+            if [PRReportCommand.configuration.commandName, ReproduceCommand.configuration.commandName,
+                ExportCommand.configuration.commandName].contains(arguments.first),
                !(error is ExitCode),
                exitCode(for: error) != .success {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
