@@ -229,6 +229,38 @@ func benchEfficientNet() throws -> Double {
     return bestRate(batch: 32) { withNoGrad { _ = model(images) } }
 }
 
+if arguments.contains("--pretrained") {
+    // Diagnostic: the two pretrained entries alone (bench/peer.py --pretrained has the same).
+    print(String(format: "minilm_b64_l32 %.1f sentences/s  efficientnet_lite0_b32 %.2f images/s", try benchMiniLM(), try benchEfficientNet()))
+    exit(0)
+}
+
+if arguments.contains("--efficientnet-parts") {
+    // Diagnostic: milliseconds per part of EfficientNet-Lite0 at batch 32 (bench/efficientnet_parts.py is PyTorch's).
+    let model = try EfficientNetLite.pretrained()
+    model.eval()
+    manualSeed(0)
+    let x = Tensor.randn([32, 3, EfficientNetLite.imageSize, EfficientNetLite.imageSize])
+    func best(_ f: () -> Tensor) -> (Double, Tensor) {
+        var out = f(), fastest = 1e9
+        for _ in 0..<3 { let s = now(); out = f(); fastest = min(fastest, now() - s) }
+        return (fastest * 1e3, out)
+    }
+    withNoGrad {
+        var (ms, h) = best { F.relu6(model.stemNorm(model.stem(MBConvBlock.samePadded(x, kernelSize: 3, stride: 2)))) }
+        var line = String(format: "stem %.0f", ms)
+        for (i, block) in model.blocks.enumerated() {
+            let input = h
+            (ms, h) = best { block(input) }
+            line += String(format: " b%d %.0f", i, ms)
+        }
+        let last = h
+        (ms, h) = best { F.relu6(model.headNorm(model.head(last))) }
+        print(line + String(format: " head %.0f (ms)", ms))
+    }
+    exit(0)
+}
+
 if arguments.contains("--loader") {
     let eager = benchLoader(prefetch: false), ahead = benchLoader(prefetch: true)
     print(String(format: "in line %.0f samples/s  prefetching %.0f samples/s  %.2f×", eager, ahead, ahead / eager))
