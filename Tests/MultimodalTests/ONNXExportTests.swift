@@ -158,6 +158,32 @@ import Torch
         }
     }
 
+    @Test func pretrainedMiniLMExportsAsSentenceEmbeddings() throws {
+        let encoder = try SentenceEncoder.pretrained("all-MiniLM-L6-v2")
+        let sentences = ["The weather is lovely today.", "It's so sunny outside!", "He drove to the stadium.", "Ünïcödé, 東京 and emoji 🙂 too"]
+        let (ids, mask) = encoder.tokenize(sentences)
+        let (ids2, mask2) = encoder.tokenize(Array(sentences.prefix(2)))
+        let c = Case(name: "minilm", module: encoder, inputs: encoder.onnxInputs, outputs: encoder.onnxOutputs,
+                     batches: [[ids, mask], [ids2, mask2]], forward: { [encoder(ids: $0[0], mask: $0[1])] })
+        let verdict = try #require(try runChecks([c])["minilm"])
+        #expect(verdict["ok"] as? Bool == true, "\(verdict)")
+        #expect((verdict["max_abs"] as? Double ?? 1) < 1e-5, "\(verdict)")
+        print("onnx minilm: max |onnxruntime − Lab| \(verdict["max_abs"] ?? "?")")
+    }
+
+    @Test func pretrainedEfficientNetExportsItsLogits() throws {
+        let model = try EfficientNetLite.pretrained()
+        manualSeed(2)
+        let images = [2, 3].map { EfficientNetLite.preprocess(Tensor.rand([$0, 3, 40, 52])) }
+        let c = Case(name: "efficientnet", module: model, inputs: model.onnxInputs, outputs: model.onnxOutputs,
+                     batches: images.map { [$0] }, forward: { [model($0[0])] })
+        let verdict = try #require(try runChecks([c])["efficientnet"])
+        #expect(verdict["ok"] as? Bool == true, "\(verdict)")
+        let difference = verdict["max_abs"] as? Double ?? 1, scale = max(1, verdict["max_expected"] as? Double ?? 1)
+        #expect(difference <= 1e-5 * scale, "\(verdict)")
+        print("onnx efficientnet: max |onnxruntime − Lab| \(difference) (logits up to \(scale))")
+    }
+
     @Test func clipTowersExportAsNormalizedEmbeddings() throws {
         manualSeed(4)
         let clip = CLIP(image: ImageEncoder(imageSize: 28, channels: [8, 16], embeddingDim: 12),
