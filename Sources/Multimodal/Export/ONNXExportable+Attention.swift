@@ -29,22 +29,13 @@ extension CrossModalAttention: ONNXExportable {
     /// Inputs: query (B, Tq, Dq), context (B, Tk, Dc), optionally a (B, Tk) bool key padding
     /// mask. Outputs: the attended queries (B, Tq, E) and the weights (B, H, Tq, Tk).
     public func emitONNX(_ graph: ONNXGraph, _ inputs: [String], prefix: String) throws -> [String] {
-        let h = numHeads, d = embedDim / numHeads
         let q0 = try queryNorm.map { try graph.emit($0, inputs[0], prefix: graph.key(prefix, "queryNorm")) } ?? inputs[0]
         let c0 = try contextNorm.map { try graph.emit($0, inputs[1], prefix: graph.key(prefix, "contextNorm")) } ?? inputs[1]
-        let heads = graph.ints([0, 0, h, d], name: graph.key(prefix, "heads"))
-        func split(_ x: String, _ perm: [Int]) -> String { graph.op("Transpose", graph.op("Reshape", x, heads), attributes: [.ints("perm", perm)]) }
-        let q = split(try graph.emit(queryProj, q0, prefix: graph.key(prefix, "queryProj")), [0, 2, 1, 3])
-        let kt = split(try graph.emit(keyProj, c0, prefix: graph.key(prefix, "keyProj")), [0, 2, 3, 1])
-        let v = split(try graph.emit(valueProj, c0, prefix: graph.key(prefix, "valueProj")), [0, 2, 1, 3])
-        var scores = graph.op("Mul", graph.op("MatMul", q, kt), graph.scalar(Float(1 / Double(d).squareRoot()), name: graph.key(prefix, "scale")))
-        if inputs.count > 2 {
-            let negative = graph.op("Where", inputs[2], graph.scalar(-.infinity, name: graph.key(prefix, "neg_inf")), graph.scalar(0, name: graph.key(prefix, "zero")))
-            scores = graph.op("Add", scores, graph.op("Unsqueeze", negative, graph.ints([1, 2], name: graph.key(prefix, "mask_axes"))))
-        }
-        let weights = graph.op("Softmax", scores, attributes: [.int("axis", -1)])
-        let merged = graph.op("Reshape", graph.op("Transpose", graph.op("MatMul", weights, v), attributes: [.ints("perm", [0, 2, 1, 3])]),
-                              graph.ints([0, 0, embedDim], name: graph.key(prefix, "merge")))
+        let (merged, weights) = graph.attention(
+            query: try graph.emit(queryProj, q0, prefix: graph.key(prefix, "queryProj")),
+            key: try graph.emit(keyProj, c0, prefix: graph.key(prefix, "keyProj")),
+            value: try graph.emit(valueProj, c0, prefix: graph.key(prefix, "valueProj")),
+            heads: numHeads, width: embedDim, paddingMask: inputs.count > 2 ? inputs[2] : nil, prefix: prefix)
         return [try graph.emit(outProj, merged, prefix: graph.key(prefix, "outProj")), weights]
     }
 }

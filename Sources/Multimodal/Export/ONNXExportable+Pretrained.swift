@@ -7,17 +7,12 @@ extension BertLayer: ONNXExportable {
     /// Inputs: x (B, T, H) and the additive mask (B, 1, 1, T) (0 at tokens, the float32
     /// minimum at padding). Post-norm attention and GELU feed-forward, as BERT.
     public func emitONNX(_ graph: ONNXGraph, _ inputs: [String], prefix: String) throws -> [String] {
-        let x = inputs[0], width = query.inFeatures, d = width / heads
-        let shape = graph.ints([0, 0, heads, d], name: graph.key(prefix, "heads"))
-        func split(_ y: String, _ perm: [Int]) -> String { graph.op("Transpose", graph.op("Reshape", y, shape), attributes: [.ints("perm", perm)]) }
-        let q = split(try graph.emit(query, x, prefix: graph.key(prefix, "attention.self.query")), [0, 2, 1, 3])
-        let kt = split(try graph.emit(key, x, prefix: graph.key(prefix, "attention.self.key")), [0, 2, 3, 1])
-        let v = split(try graph.emit(value, x, prefix: graph.key(prefix, "attention.self.value")), [0, 2, 1, 3])
-        var scores = graph.op("Mul", graph.op("MatMul", q, kt), graph.scalar(Float(1 / Double(d).squareRoot()), name: graph.key(prefix, "scale")))
-        if inputs.count > 1 { scores = graph.op("Add", scores, inputs[1]) }
-        let attended = graph.op("MatMul", graph.op("Softmax", scores, attributes: [.int("axis", -1)]), v)
-        let merged = graph.op("Reshape", graph.op("Transpose", attended, attributes: [.ints("perm", [0, 2, 1, 3])]),
-                              graph.ints([0, 0, width], name: graph.key(prefix, "merge")))
+        let x = inputs[0]
+        let merged = graph.attention(
+            query: try graph.emit(query, x, prefix: graph.key(prefix, "attention.self.query")),
+            key: try graph.emit(key, x, prefix: graph.key(prefix, "attention.self.key")),
+            value: try graph.emit(value, x, prefix: graph.key(prefix, "attention.self.value")),
+            heads: heads, width: query.outFeatures, additiveMask: inputs.count > 1 ? inputs[1] : nil, prefix: prefix).merged
         let h = try graph.emit(attentionNorm, graph.op("Add", x, try graph.emit(attentionOutput, merged, prefix: graph.key(prefix, "attention.output.dense"))),
                                prefix: graph.key(prefix, "attention.output.LayerNorm"))
         let hidden = graph.gelu(try graph.emit(intermediate, h, prefix: graph.key(prefix, "intermediate.dense")), prefix: graph.key(prefix, "gelu"))

@@ -165,7 +165,6 @@ extension MultiheadAttention: ONNXExportable {
         guard batchFirst else {
             throw MultimodalError.notExportable(module: "MultiheadAttention", path: prefix, reason: "only batchFirst attention is written")
         }
-        let h = numHeads, d = embedDim / numHeads
         let weight = effectiveInProjWeight.detached()
         let (query, key, value) = inputs.count >= 3 ? (inputs[0], inputs[1], inputs[2])
             : inputs.count == 2 ? (inputs[0], inputs[1], inputs[1]) : (inputs[0], inputs[0], inputs[0])
@@ -181,21 +180,8 @@ extension MultiheadAttention: ONNXExportable {
             k = graph.linear(key, weight: w[1], bias: b?[1], prefix: prefix, weightName: "in_proj_weight.k")
             v = graph.linear(value, weight: w[2], bias: b?[2], prefix: prefix, weightName: "in_proj_weight.v")
         }
-        let heads = graph.ints([0, 0, h, d], name: graph.key(prefix, "heads"))
-        func split(_ x: String, _ perm: [Int]) -> String {
-            graph.op("Transpose", graph.op("Reshape", x, heads), attributes: [.ints("perm", perm)])
-        }
-        let qh = split(q, [0, 2, 1, 3]), kt = split(k, [0, 2, 3, 1]), vh = split(v, [0, 2, 1, 3])   // (B,H,T,d) (B,H,d,S) (B,H,S,d)
-        var scores = graph.op("Mul", graph.op("MatMul", qh, kt), graph.scalar(Float(1 / Double(d).squareRoot()), name: graph.key(prefix, "scale")))
-        if inputs.count > 3 {
-            let negative = graph.op("Where", inputs[3], graph.scalar(-.infinity, name: graph.key(prefix, "neg_inf")),
-                                    graph.scalar(0, name: graph.key(prefix, "zero")))                 // (B, S)
-            let mask = graph.op("Unsqueeze", negative, graph.ints([1, 2], name: graph.key(prefix, "mask_axes")))   // (B, 1, 1, S)
-            scores = graph.op("Add", scores, mask)
-        }
-        let weights = graph.op("Softmax", scores, attributes: [.int("axis", -1)])
-        let attended = graph.op("Transpose", graph.op("MatMul", weights, vh), attributes: [.ints("perm", [0, 2, 1, 3])])
-        let merged = graph.op("Reshape", attended, graph.ints([0, 0, embedDim], name: graph.key(prefix, "merge")))
+        let merged = graph.attention(query: q, key: k, value: v, heads: numHeads, width: embedDim,
+                                     paddingMask: inputs.count > 3 ? inputs[3] : nil, prefix: prefix).merged
         return [try graph.emit(outProj, merged, prefix: graph.key(prefix, "out_proj"))]
     }
 }

@@ -73,6 +73,28 @@ extension ONNXGraph {
         return op("Div", x, op("Max", norm, scalar(eps, name: key(prefix, "eps"))), name: key(prefix, "normalize"))
     }
 
+    /// Scaled dot-product attention over projected (B, T, E) queries and (B, S, E) keys and
+    /// values, `heads` heads of `E / heads`: softmax(q·kᵀ/√d + mask)·v, heads merged back.
+    /// `paddingMask` is a (B, S) bool value (true: ignore the key); `additiveMask` a value
+    /// broadcast onto the (B, H, T, S) scores. Returns the merged (B, T, E) values and the
+    /// (B, H, T, S) weights.
+    public func attention(query: String, key k: String, value: String, heads: Int, width: Int,
+                          paddingMask: String? = nil, additiveMask: String? = nil, prefix: String) -> (merged: String, weights: String) {
+        let d = width / heads
+        let shape = ints([0, 0, heads, d], name: key(prefix, "heads"))
+        func split(_ x: String, _ perm: [Int]) -> String { op("Transpose", op("Reshape", x, shape), attributes: [.ints("perm", perm)]) }
+        let q = split(query, [0, 2, 1, 3]), kt = split(k, [0, 2, 3, 1]), v = split(value, [0, 2, 1, 3])   // (B,H,T,d) (B,H,d,S) (B,H,S,d)
+        var scores = op("Mul", op("MatMul", q, kt), scalar(Float(1 / Double(d).squareRoot()), name: key(prefix, "scale")))
+        if let paddingMask {
+            let negative = op("Where", paddingMask, scalar(-.infinity, name: key(prefix, "neg_inf")), scalar(0, name: key(prefix, "zero")))
+            scores = op("Add", scores, op("Unsqueeze", negative, ints([1, 2], name: key(prefix, "mask_axes"))))   // (B, 1, 1, S)
+        }
+        if let additiveMask { scores = op("Add", scores, additiveMask) }
+        let weights = op("Softmax", scores, attributes: [.int("axis", -1)])
+        let attended = op("Transpose", op("MatMul", weights, v), attributes: [.ints("perm", [0, 2, 1, 3])])
+        return (op("Reshape", attended, ints([0, 0, width], name: key(prefix, "merge"))), weights)
+    }
+
     /// The size of dimension `axis` of `x`, as a 1-element int64 vector.
     public func size(_ x: String, axis: Int, prefix: String) -> String {
         op("Gather", op("Shape", x), ints([axis], name: key(prefix, "axis")), attributes: [.int("axis", 0)])
