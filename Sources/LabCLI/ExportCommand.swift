@@ -7,7 +7,7 @@ import Lab
 struct ExportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
-        abstract: "Write a recorded run's trained model as ONNX or safetensors, for use without Lab.",
+        abstract: "Write a recorded run's trained model as ONNX, TorchScript or safetensors, for use without Lab.",
         discussion: """
         RUN is a run id (or unique prefix) in this project's store; STEP is one of its training steps \
         (lab.train), and may be left out when the run has only one. The experiment file is compiled with the \
@@ -17,8 +17,9 @@ struct ExportCommand: ParsableCommand {
 
         --format onnx writes model.onnx, or one file per tower of a CLIP model (<modality>.onnx, ending in \
         the L2-normalized embedding), opset 17 with a free batch dimension; int8 layers keep int8 weights \
-        (DequantizeLinear). --format safetensors writes model.safetensors under PyTorch's state_dict names. \
-        Both write export.json: the files with their inputs and outputs, CLIP's logit scale, and the run, \
+        (DequantizeLinear). --format torchscript writes the same graphs as TorchScript (model.pt or \
+        <modality>.pt, free batch and length), which Python's torch.jit.load runs. --format safetensors writes model.safetensors under PyTorch's state_dict names. \
+        Every format writes export.json: the files with their inputs and outputs, CLIP's logit scale, and the run, \
         step, cache key, config, seed and commit they came from (also in each ONNX file's metadata). \
         A module without an ONNX form is named in the error. Exit status: 0 written, 2 otherwise.
         """)
@@ -29,14 +30,14 @@ struct ExportCommand: ParsableCommand {
     @Argument(help: ArgumentHelp("The training step whose model to write (default: the run's only one).", valueName: "step"))
     var step: String?
 
-    @Option(help: "onnx or safetensors.")
+    @Option(help: "onnx, torchscript or safetensors.")
     var format: String = "onnx"
 
     @Option(help: "The folder to write (default: .lab/exports/<run>-<step>-<format>/).")
     var out: String?
 
     func validate() throws {
-        guard ["onnx", "safetensors"].contains(format) else { throw ValidationError("--format \(format): use onnx or safetensors") }
+        guard ["onnx", "torchscript", "safetensors"].contains(format) else { throw ValidationError("--format \(format): use onnx, torchscript or safetensors") }
     }
 
     func run() throws {

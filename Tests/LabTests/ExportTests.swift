@@ -67,6 +67,9 @@ import Testing
                 "the run's --set width=5 reached the factory: \(exported.output)")
         let st = try box.lab("export", id, "encoder", "--format", "safetensors", "--out", weights.path)
         #expect(st.status == 0, "\(st.output)")
+        let script = box.root.appendingPathComponent("out/ts")
+        let ts = try box.lab("export", id, "encoder", "--format", "torchscript", "--out", script.path)
+        #expect(ts.status == 0 && ts.output.contains("model.pt"), "\(ts.output)")
 
         let manifest = try JSONDecoder().decode(ModelExport.Manifest.self, from: Data(contentsOf: onnx.appendingPathComponent("export.json")))
         #expect(manifest.module == "ImageEncoder" && manifest.metadata["lab.run"] == id && manifest.metadata["lab.step"] == "encoder")
@@ -83,6 +86,7 @@ import Testing
         let check = box.root.appendingPathComponent("check/encoder")
         try FileManager.default.createDirectory(at: check, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: onnx.appendingPathComponent("model.onnx"), to: check.appendingPathComponent("model.onnx"))
+        try FileManager.default.copyItem(at: script.appendingPathComponent("model.pt"), to: check.appendingPathComponent("model.pt"))
         try Safetensors.save(["images": x], to: check.appendingPathComponent("inputs-0.safetensors").path)
         try Safetensors.save(["embeddings": withNoGrad { encoder(x) }], to: check.appendingPathComponent("expected-0.safetensors").path)
         let python = Sandbox.packageRoot.appendingPathComponent(".venv/bin/python").path
@@ -90,6 +94,7 @@ import Testing
         let verdict = try #require(try JSONSerialization.jsonObject(with: Data(checked.output.utf8)) as? [String: Any], "\(checked.output)")
         #expect(verdict["ok"] as? Bool == true, "\(verdict)")
         #expect((verdict["max_abs"] as? Double ?? 1) < 1e-5, "\(verdict)")
+        #expect((verdict["torchscript_max_abs"] as? Double ?? 1) < 1e-5, "torch.jit.load runs the .pt at batch 3: \(verdict)")
         // The trained weights, not a fresh factory's: training moved them off a re-seeded initialization.
         manualSeed(0)
         let fresh = ImageEncoder(imageSize: 8, channels: [4], embeddingDim: 5)

@@ -51,6 +51,10 @@ lt_status lt_cpu_generator_get_state(lt_tensor *out);
 /// Restores a state from lt_cpu_generator_get_state (as `torch.set_rng_state(state)`).
 lt_status lt_cpu_generator_set_state(lt_tensor state);
 lt_status lt_set_deterministic(int32_t on);
+
+// TorchScript (script.cpp): a module with `n` buffers (names[i] → tensors[i]) and the methods
+// TorchScript `source` defines, saved to `path` for torch.jit.load.
+lt_status lt_script_save(const char *source, const char *const *names, const lt_tensor *tensors, int64_t n, const char *path);
 int32_t lt_grad_enabled(void);
 void lt_set_grad_enabled(int32_t on);
 

@@ -14,7 +14,7 @@ import Torch
 public enum ModelExport {
     /// What ``write(_:format:to:metadata:)`` writes.
     public enum Format: String, CaseIterable, Sendable {
-        case onnx, safetensors
+        case onnx, torchscript, safetensors
     }
 
     /// The description written to `export.json`.
@@ -69,9 +69,15 @@ public enum ModelExport {
             try Safetensors.save(tensors, metadata: metadata.merging(["format": "pt"]) { a, _ in a },
                                  to: folder.appendingPathComponent("model.safetensors").path)
             manifest.files = [.init(path: "model.safetensors", inputs: nil, outputs: nil)]
-        case .onnx:
-            for (name, graph, inputs, outputs) in try graphs(module, metadata: metadata) {
-                try graph.write(to: folder.appendingPathComponent(name))
+        case .onnx, .torchscript:
+            for (stem, graph, inputs, outputs, docString) in try graphs(module) {
+                let name = stem + (format == .onnx ? ".onnx" : ".pt")
+                let path = folder.appendingPathComponent(name)
+                if format == .onnx {
+                    try graph.model(name: stem, docString: docString, metadata: metadata.merging(["file": stem]) { a, _ in a }).write(to: path)
+                } else {
+                    try graph.writeTorchScript(to: path.path)
+                }
                 manifest.files.append(.init(path: name, inputs: inputs.map(describe), outputs: outputs.map(describe)))
             }
         }
@@ -81,8 +87,11 @@ public enum ModelExport {
         return manifest
     }
 
-    /// Each ONNX file's name, bytes, inputs and outputs.
-    static func graphs(_ module: Module, metadata: [String: String]) throws -> [(String, Data, [ONNXValueInfo], [ONNXValueInfo])] {
+    /// Each graph's file stem, graph, inputs, outputs and description.
+    static func graphs(_ module: Module) throws -> [(String, ONNXGraph, [ONNXValueInfo], [ONNXValueInfo], String)] {
+        let wasTraining = module.isTraining
+        module.eval()
+        defer { if wasTraining { module.train() } }
         if let clip = module as? CLIP {
             return try zip(clip.modalities, clip.towers).map { modality, tower in
                 guard let model = tower as? any ONNXModel else {
@@ -91,23 +100,18 @@ public enum ModelExport {
                 }
                 let outputs = model.onnxOutputs.map { ONNXValueInfo("embeddings", $0.dtype, $0.shape) }
                 let graph = ONNXGraph()
-                let wasTraining = clip.isTraining
-                clip.eval()
-                defer { if wasTraining { clip.train() } }
                 let names = model.onnxInputs.map { graph.input($0) }
                 let z = try graph.emit(model, names, prefix: "towers.\(modality)")[0]
                 graph.output(graph.l2Normalized(z, prefix: "normalize"), outputs[0])
-                let data = try graph.model(name: "\(modality) tower", docString: "Lab CLIP tower '\(modality)': L2-normalized embeddings",
-                                           metadata: metadata.merging(["modality": modality]) { a, _ in a })
-                return ("\(modality).onnx", data, model.onnxInputs, outputs)
+                return (modality, graph, model.onnxInputs, outputs, "Lab CLIP tower '\(modality)': L2-normalized embeddings")
             }
         }
         guard let model = module as? any ONNXModel else {
             throw MultimodalError.notExportable(module: String(describing: Swift.type(of: module)), path: "",
                                                 reason: "it does not describe its inputs (ONNXModel): export a module that does (an encoder, CLIP, EfficientNetLite) or call ONNXExport.model(_:inputs:outputs:name:) with them")
         }
-        let data = try ONNXExport.model(model, name: String(describing: Swift.type(of: module)), metadata: metadata)
-        return [("model.onnx", data, model.onnxInputs, model.onnxOutputs)]
+        return [("model", try ONNXExport.graph(model, inputs: model.onnxInputs, outputs: model.onnxOutputs),
+                 model.onnxInputs, model.onnxOutputs, String(describing: Swift.type(of: module)))]
     }
 
     static func describe(_ info: ONNXValueInfo) -> Manifest.Value {

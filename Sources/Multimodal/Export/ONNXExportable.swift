@@ -109,6 +109,13 @@ public enum ONNXExport {
     ///   that cannot be written.
     public static func model(_ module: Module, inputs: [ONNXValueInfo], outputs: [ONNXValueInfo],
                              name: String, docString: String = "", metadata: [String: String] = [:]) throws -> Data {
+        try graph(module, inputs: inputs, outputs: outputs).model(name: name, docString: docString, metadata: metadata)
+    }
+
+    /// The graph of `module`'s forward in evaluation mode (the mode is restored after), from
+    /// `inputs` to `outputs`: write it as ONNX (``ONNXGraph/model(name:docString:metadata:)``)
+    /// or TorchScript (``ONNXGraph/writeTorchScript(to:)``).
+    public static func graph(_ module: Module, inputs: [ONNXValueInfo], outputs: [ONNXValueInfo]) throws -> ONNXGraph {
         let graph = ONNXGraph()
         let wasTraining = module.isTraining
         module.eval()
@@ -120,7 +127,7 @@ public enum ONNXExport {
                                                 reason: "its forward gives \(values.count) outputs, \(outputs.count) were named")
         }
         for (value, info) in zip(values, outputs) { graph.output(value, info) }
-        return try graph.model(name: name, docString: docString, metadata: metadata)
+        return graph
     }
 
     /// The serialized ONNX model of a module that describes its own inputs and outputs.

@@ -52,6 +52,10 @@ public final class ONNXGraph {
     var initializers: [Onnx_TensorProto] = []
     var inputs: [Onnx_ValueInfoProto] = []
     var outputs: [Onnx_ValueInfoProto] = []
+    /// The initializers' values by name (for the TorchScript writer).
+    var tensors: [String: Tensor] = [:]
+    /// The graph inputs' and outputs' names, in order.
+    var inputNames: [String] = [], outputNames: [String] = []
     private var used: Set<String> = []
     private var counter = 0
 
@@ -73,6 +77,7 @@ public final class ONNXGraph {
     public func input(_ info: ONNXValueInfo) -> String {
         used.insert(info.name)
         inputs.append(Self.valueInfo(info))
+        inputNames.append(info.name)
         return info.name
     }
 
@@ -80,6 +85,7 @@ public final class ONNXGraph {
     public func output(_ value: String, _ info: ONNXValueInfo) {
         if value != info.name { add("Identity", [value], outputs: [info.name]) }
         outputs.append(Self.valueInfo(info))
+        outputNames.append(info.name)
     }
 
     /// `tensor` (float32, int64, int32, int8, uint8 or bool; any shape) as an initializer named
@@ -87,6 +93,7 @@ public final class ONNXGraph {
     public func initializer(_ tensor: Tensor, name: String) -> String {
         let name = fresh(name)
         let t = tensor.detached().contiguous()
+        tensors[name] = t
         var proto = Onnx_TensorProto()
         proto.name = name
         proto.dims = t.shape.map(Int64.init)
