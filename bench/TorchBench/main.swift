@@ -235,6 +235,16 @@ if arguments.contains("--pretrained") {
     exit(0)
 }
 
+if let folder = option("--export-pretrained") {
+    // Diagnostic: MiniLM and EfficientNet-Lite0 as TorchScript (minilm.pt, efficientnet.pt) for
+    // bench/torchscript.py, which times them in libtorch's JIT against Lab's eager numbers.
+    let minilm = try SentenceEncoder.pretrained("all-MiniLM-L6-v2"), efficientnet = try EfficientNetLite.pretrained()
+    try ONNXExport.graph(minilm, inputs: minilm.onnxInputs, outputs: minilm.onnxOutputs).writeTorchScript(to: folder + "/minilm.pt")
+    try ONNXExport.graph(efficientnet, inputs: efficientnet.onnxInputs, outputs: efficientnet.onnxOutputs)
+        .writeTorchScript(to: folder + "/efficientnet.pt")
+    exit(0)
+}
+
 if arguments.contains("--efficientnet-parts") {
     // Diagnostic: milliseconds per part of EfficientNet-Lite0 at batch 32 (bench/efficientnet_parts.py is PyTorch's).
     let model = try EfficientNetLite.pretrained()
