@@ -205,6 +205,9 @@ func lab(_ args: [String], in directory: URL) throws -> Double {
     process.executableURL = URL(fileURLWithPath: labCommand)
     process.arguments = args
     process.currentDirectoryURL = directory
+    // The bench folder is inside this repository: without LAB_ROOT the runs would be recorded in
+    // the repository's own store and publish into its reports/.
+    process.environment = ProcessInfo.processInfo.environment.merging(["LAB_ROOT": directory.path]) { _, new in new }
     process.standardOutput = FileHandle.nullDevice
     process.standardError = FileHandle.nullDevice
     let start = now()
