@@ -82,7 +82,7 @@ public final class EfficientNetLite: Module, Layer {
 
     /// The last feature map before pooling: (N, 3, H, W) → (N, 1280, ⌈H/32⌉, ⌈W/32⌉).
     public func featureMap(_ x: Tensor) -> Tensor {
-        var h = F.relu6(stemNorm(stem(MBConvBlock.samePadded(x, kernelSize: 3, stride: 2))))
+        var h = F.relu6(stemNorm(MBConvBlock.samePaddedConv(x, stem)))
         for block in blocks { h = block(h) }
         return F.relu6(headNorm(head(h)))
     }

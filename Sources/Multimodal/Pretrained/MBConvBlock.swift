@@ -46,7 +46,7 @@ public final class MBConvBlock: Module, Layer {
     public func callAsFunction(_ x: Tensor) -> Tensor {
         var h = x
         if let expand { h = F.relu6(expand.norm(expand.conv(h))) }
-        h = F.relu6(depthwiseNorm(depthwise(Self.samePadded(h, kernelSize: kernelSize, stride: stride))))
+        h = F.relu6(depthwiseNorm(Self.samePaddedConv(h, depthwise)))
         h = projectNorm(project(h))
         return residual ? h + x : h
     }
@@ -55,6 +55,21 @@ public final class MBConvBlock: Module, Layer {
     /// padding gives ⌈size / stride⌉: the total ((⌈size / stride⌉ − 1)·stride + k − size) split
     /// with the extra row and column at the bottom and right (so stride 2 with an even size pads
     /// asymmetrically, which no symmetric `padding` of `Conv2d` reproduces).
+    /// `conv` (no padding of its own) applied with TensorFlow "same" padding: symmetric
+    /// amounts go to the convolution's own `padding`, which saves a padded copy of the input
+    /// (all stride-1 layers); only asymmetric ones pad explicitly (``samePadded(_:kernelSize:stride:)``).
+    public static func samePaddedConv(_ x: Tensor, _ conv: Conv2d) -> Tensor {
+        let k = conv.weight.size(2), s = conv.stride.0
+        func amounts(_ size: Int) -> (Int, Int) {
+            let total = max(((size + s - 1) / s - 1) * s + k - size, 0)
+            return (total / 2, total - total / 2)
+        }
+        let (top, bottom) = amounts(x.size(-2)), (left, right) = amounts(x.size(-1))
+        guard top == bottom && left == right else { return conv(samePadded(x, kernelSize: k, stride: s)) }
+        return F.conv2d(x, weight: conv.weight, bias: conv.bias, stride: conv.stride, padding: (top, left),
+                        dilation: conv.dilation, groups: conv.groups)
+    }
+
     public static func samePadded(_ x: Tensor, kernelSize: Int, stride: Int) -> Tensor {
         func amounts(_ size: Int) -> (Int, Int) {
             let out = (size + stride - 1) / stride
