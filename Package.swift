@@ -55,6 +55,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-syntax", exact: "603.0.1"),
         // ONNX export: onnx.pb.swift is generated once (scripts/generate-onnx-swift) and committed.
         .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
+        // `lab serve`: HTTP (Hummingbird, without its swift-configuration trait) and Prometheus metrics.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", exact: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
         // The only C++ in the project: a plain-C shim over libtorch.
@@ -100,9 +103,18 @@ let package = Package(
         ),
         // Renders run documents (Markdown, HTML, JSON, SVG): knows run records, not tensors.
         .target(name: "Reports", dependencies: [.product(name: "Ink", package: "Ink")]),
+        .systemLibrary(name: "CPNG", pkgConfig: "libpng", providers: [.apt(["libpng-dev"])]),
+        // `lab serve`: an HTTP server over exported TorchScript models, with dynamic batching.
+        // It knows export folders (export.json + .pt files), not runs or experiments.
+        .target(
+            name: "Serve",
+            dependencies: ["Torch", "Multimodal", "CPNG",
+                           .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Prometheus", package: "swift-prometheus")]
+        ),
         .executableTarget(
             name: "LabCLI",
-            dependencies: ["Lab", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+            dependencies: ["Lab", "Serve", .product(name: "ArgumentParser", package: "swift-argument-parser")]
         ),
         .executableTarget(name: "TorchDemo", dependencies: ["Torch"]),
         .executableTarget(name: "TorchBench", dependencies: ["Torch", "Multimodal"], path: "bench/TorchBench"),
@@ -116,6 +128,7 @@ let package = Package(
         .testTarget(name: "LabTests", dependencies: ["Lab"]),
         .testTarget(name: "MultimodalTests", dependencies: ["Multimodal"], exclude: ["Fixtures"]),
         .testTarget(name: "ReportsTests", dependencies: ["Reports"], exclude: ["Golden"]),
+        .testTarget(name: "ServeTests", dependencies: ["Serve", .product(name: "HummingbirdTesting", package: "hummingbird")]),
     ],
     cxxLanguageStandard: .cxx20
 )

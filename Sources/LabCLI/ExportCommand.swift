@@ -41,6 +41,13 @@ struct ExportCommand: ParsableCommand {
     }
 
     func run() throws {
+        _ = try Self.export(runId: runId, step: step, format: format, out: out)
+    }
+
+    /// Exports step `step` (default: the only training step) of run `runId` as `format` into
+    /// `out` (default: `.lab/exports/<run>-<step>-<format>/`) through the experiment's binary,
+    /// and returns the folder.
+    static func export(runId: String, step: String?, format: String, out: String?) throws -> URL {
         let root = projectRoot()
         let store = try openStore()
         let record = try store.run(id: runId)
@@ -57,13 +64,13 @@ struct ExportCommand: ParsableCommand {
             chosen = trainSteps[0]
         }
         guard let source = try store.source(runId: record.id), FileManager.default.fileExists(atPath: source.path) else {
-            throw ExportCommandError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab export from the project it ran in")
+            throw ExportCommandError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab from the project it ran in")
         }
-        let folder = out ?? root.appendingPathComponent(".lab/exports/\(record.id)-\(chosen)-\(format)").path
+        let folder = URL(fileURLWithPath: out ?? root.appendingPathComponent(".lab/exports/\(record.id)-\(chosen)-\(format)").path).standardizedFileURL
         let compiler = try ExperimentCompiler()
         let binary = try compiler.binary(for: URL(fileURLWithPath: source.path))
         let assignments = try ReproduceCommand.assignments(record.config)
-        let request = ExportRequest(runId: record.id, step: chosen, format: format, folder: URL(fileURLWithPath: folder).standardizedFileURL.path)
+        let request = ExportRequest(runId: record.id, step: chosen, format: format, folder: folder.path)
         var arguments = request.argv + assignments.flatMap { ["--set", $0] } + ["--seed", String(UInt64(bitPattern: record.rootSeed))]
         if record.smoke { arguments.append("--smoke") }
         let process = Process()
@@ -77,6 +84,7 @@ struct ExportCommand: ParsableCommand {
         try process.run()
         process.waitUntilExit()
         guard process.terminationStatus == 0 else { throw ExitCode(2) }
+        return folder
     }
 }
 

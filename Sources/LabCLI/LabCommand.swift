@@ -9,7 +9,7 @@ struct LabCommand: ParsableCommand {
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
                       ReportCommand.self, StatusCommand.self, PRReportCommand.self, ReproduceCommand.self, CacheCommand.self,
-                      ExportCommand.self]
+                      ExportCommand.self, ServeCommand.self]
     )
 
     /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` and
@@ -23,7 +23,7 @@ struct LabCommand: ParsableCommand {
             try command.run()
         } catch {
             if [PRReportCommand.configuration.commandName, ReproduceCommand.configuration.commandName,
-                ExportCommand.configuration.commandName].contains(arguments.first),
+                ExportCommand.configuration.commandName, ServeCommand.configuration.commandName].contains(arguments.first),
                !(error is ExitCode),
                exitCode(for: error) != .success {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))

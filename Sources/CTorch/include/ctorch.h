@@ -55,6 +55,15 @@ lt_status lt_set_deterministic(int32_t on);
 // TorchScript (script.cpp): a module with `n` buffers (names[i] → tensors[i]) and the methods
 // TorchScript `source` defines, saved to `path` for torch.jit.load.
 lt_status lt_script_save(const char *source, const char *const *names, const lt_tensor *tensors, int64_t n, const char *path);
+/// A loaded TorchScript module (torch::jit::load), in evaluation mode; free with lt_script_free.
+typedef struct lt_script_s *lt_script;
+/// Loads `path` onto the CPU; `optimize` = 1 freezes it and runs optimize_for_inference.
+lt_status lt_script_load(const char *path, int32_t optimize, lt_script *out);
+/// Runs `forward` under InferenceMode with `n` tensor arguments. A tensor result gives one
+/// output, a tuple of tensors one per element: at most `capacity` go to `outputs`, their
+/// number to `count`.
+lt_status lt_script_forward(lt_script module, const lt_tensor *inputs, int64_t n, lt_tensor *outputs, int64_t capacity, int64_t *count);
+void lt_script_free(lt_script module);
 int32_t lt_grad_enabled(void);
 void lt_set_grad_enabled(int32_t on);
 

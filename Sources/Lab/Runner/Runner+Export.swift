@@ -20,8 +20,14 @@ extension Runner {
 
     /// The first tokenizer in `value` or its stored properties, two levels down.
     static func findTokenizer(_ value: Any) -> TokenizerDescription? {
-        func search(_ value: Any, depth: Int) -> TokenizerDescription? {
-            if let tokenizer = value as? DescribableTokenizer { return tokenizer.exportDescription }
+        find(value) { ($0 as? DescribableTokenizer)?.exportDescription }
+    }
+
+    /// The first value in `value` or its stored properties, two levels down (depth first,
+    /// `value` itself first), for which `describe` gives a description.
+    static func find<T>(_ value: Any, _ describe: (Any) -> T?) -> T? {
+        func search(_ value: Any, depth: Int) -> T? {
+            if let found = describe(value) { return found }
             guard depth > 0 else { return nil }
             for child in Mirror(reflecting: value).children {
                 if let found = search(child.value, depth: depth - 1) { return found }
@@ -74,8 +80,13 @@ extension Runner {
         if let commit = run.gitCommit { metadata["lab.commit"] = commit + (run.gitDirty == true ? " (dirty)" : "") }
         let folder = URL(fileURLWithPath: request.folder)
         // A tokenizer among the step's inputs (a field of its data, say) is how text reaches the model.
-        let tokenizer = node.inputs.compactMap { (try? load($0)).flatMap(Self.findTokenizer) }.first
-        let manifest = try ModelExport.write(trained.network, format: format, to: folder, metadata: metadata, tokenizer: tokenizer)
+        let inputs = node.inputs.compactMap { try? load($0) }
+        let tokenizer = inputs.lazy.compactMap(Self.findTokenizer).first
+        // So do the data's pixel scaling and its class (or answer) names.
+        let images = inputs.lazy.compactMap { Self.find($0) { ($0 as? DescribableImages)?.imagePreprocessing } }.first
+        let labels = inputs.lazy.compactMap { Self.find($0) { ($0 as? DescribableLabels)?.exportLabels } }.first
+        let manifest = try ModelExport.write(trained.network, format: format, to: folder, metadata: metadata, tokenizer: tokenizer,
+                                             images: images, labels: labels)
         print("exported \(experiment.name) run \(run.id) step '\(node.name)' (\(manifest.module)) as \(format.rawValue) to \(folder.path):")
         for file in manifest.files + [ModelExport.Manifest.File(path: "export.json", inputs: nil, outputs: nil)] {
             let size = (try? FileManager.default.attributesOfItem(atPath: folder.appendingPathComponent(file.path).path)[.size] as? Int) ?? 0

@@ -23,6 +23,24 @@ public struct Tokenizer: Codable, Sendable, Equatable {
         ids = Dictionary(uniqueKeysWithValues: vocabulary.enumerated().map { ($1, $0) })
     }
 
+    /// The tokenizer with this vocabulary (token id → word), as ``vocabulary`` gives it and
+    /// an export's `export.json` records it.
+    /// - Throws: ``MultimodalError/corruptFile(path:reason:)`` when ids 0 and 1 are not
+    ///   `<pad>` and `<unk>` or a word appears twice.
+    public init(vocabulary: [String]) throws {
+        guard vocabulary.count >= 2, vocabulary[0] == Tokenizer.pad, vocabulary[1] == Tokenizer.unknown else {
+            throw MultimodalError.corruptFile(path: "vocabulary", reason: "a word tokenizer's ids 0 and 1 are \(Tokenizer.pad) and \(Tokenizer.unknown)")
+        }
+        var ids: [String: Int] = [:]
+        for (id, word) in vocabulary.enumerated() {
+            guard ids.updateValue(id, forKey: word) == nil else {
+                throw MultimodalError.corruptFile(path: "vocabulary", reason: "'\(word)' appears twice")
+            }
+        }
+        self.vocabulary = vocabulary
+        self.ids = ids
+    }
+
     /// Lower-cased words and punctuation marks.
     static func words(_ text: String) -> [String] {
         var out: [String] = []

@@ -49,20 +49,30 @@ public enum ModelExport {
         public var logitScale: Double?
         /// How text becomes the text tower's tokens, when known.
         public var tokenizer: TokenizerDescription?
+        /// The most tokens the text input takes (its position table's length), when it has a limit.
+        public var maxTokens: Int?
+        /// How pixels become the image input, when the training data said.
+        public var images: ImagePreprocessing?
+        /// Output index → class or answer name, when the training data named them.
+        public var labels: [String]?
         public var metadata: [String: String]
     }
 
     /// Writes `module` as `format` into `folder` (created if needed) and returns the manifest;
-    /// `tokenizer`, when given, is described in it.
+    /// `tokenizer`, `images` and `labels`, when given, are described in it (labels only when
+    /// they are as many as the model's classes or answers).
     /// - Throws: ``MultimodalError/notExportable(module:path:reason:)`` naming the first
     ///   module that has no ONNX form; file errors.
     @discardableResult
     public static func write(_ module: Module, format: Format, to folder: URL, metadata: [String: String] = [:],
-                             tokenizer: TokenizerDescription? = nil) throws -> Manifest {
+                             tokenizer: TokenizerDescription? = nil, images: ImagePreprocessing? = nil,
+                             labels: [String]? = nil) throws -> Manifest {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         let type = String(describing: Swift.type(of: module))
-        var manifest = Manifest(format: format.rawValue, module: type, files: [], logitScale: nil, tokenizer: tokenizer, metadata: metadata)
+        var manifest = Manifest(format: format.rawValue, module: type, files: [], logitScale: nil, tokenizer: tokenizer,
+                                maxTokens: maxTokens(module), images: images, labels: nil, metadata: metadata)
         if let clip = module as? CLIP { manifest.logitScale = withNoGrad { clip.scale.item() } }
+        if let labels, labels.count == outputClasses(module) { manifest.labels = labels }
         switch format {
         case .safetensors:
             let tensors = module.stateDict().mapValues { $0.detached().contiguous() }
@@ -112,6 +122,23 @@ public enum ModelExport {
         }
         return [("model", try ONNXExport.graph(model, inputs: model.onnxInputs, outputs: model.onnxOutputs),
                  model.onnxInputs, model.onnxOutputs, String(describing: Swift.type(of: module)))]
+    }
+
+    /// The text input's length limit: a text encoder's position table.
+    static func maxTokens(_ module: Module) -> Int? {
+        switch module {
+        case let text as TextEncoder: return text.maxLength
+        case let clip as CLIP: return clip.towers.lazy.compactMap { ($0 as? TextEncoder)?.maxLength }.first
+        case let vqa as VQAModel: return vqa.question.maxLength
+        default: return nil
+        }
+    }
+
+    /// The number of classes or answers the model's last dimension holds, for its labels.
+    static func outputClasses(_ module: Module) -> Int? {
+        guard let model = module as? any ONNXModel, let first = model.onnxOutputs.first,
+              first.name == "logits", case .fixed(let n)? = first.shape.last else { return nil }
+        return n
     }
 
     static func describe(_ info: ONNXValueInfo) -> Manifest.Value {
