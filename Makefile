@@ -24,7 +24,8 @@ test: deps
 	$(OTHER_CPU) $(SWIFT) test --skip-build --no-parallel --filter 'TorchTests|MultimodalTests'
 
 ## make bench: Lab against PyTorch on the same libtorch, side by side, in ROUNDS alternating
-## rounds (each side keeps its best: noise on a shared machine only slows a run).
+## rounds (each side keeps its best: noise on a shared machine only slows a run); then
+## `lab serve` against a FastAPI + uvicorn server of the same export, driven by wrk.
 ## Writes bench/results.json and bench/RESULTS.md.
 ROUNDS ?= 3
 bench: deps
@@ -35,9 +36,12 @@ bench: deps
 		.build/release/TorchBench --threads $(THREADS) --out .build/bench/lab-$$i.json || exit 1; \
 		$(PYTHON) bench/peer.py --threads $(THREADS) --out .build/bench/peer-$$i.json || exit 1; \
 	done
+	.build/release/TorchBench --export-serve .build/bench/serve-model
+	$(PYTHON) bench/serve_bench.py --lab .build/release/lab --export .build/bench/serve-model \
+		--threads $(THREADS) --out .build/bench/serve.json
 	$(PYTHON) bench/report.py \
 		$(foreach i,$(shell seq $(ROUNDS)),--lab .build/bench/lab-$(i).json --peer .build/bench/peer-$(i).json) \
-		--lab .build/bench/runner.json \
+		--lab .build/bench/runner.json --serve .build/bench/serve.json \
 		--out-json bench/results.json --out-md bench/RESULTS.md
 	cat bench/RESULTS.md
 

@@ -119,7 +119,30 @@ def fmt_pairs(d):
     return ", ".join(f"{k} {v}" for k, v in sorted(d.items()))
 
 
-def markdown(results, lab, peer):
+def serving(serve):
+    """The `lab serve` vs FastAPI section, from bench/serve_bench.py's JSON."""
+    lines = ["", "## Serving: `lab serve` vs FastAPI + uvicorn", "",
+             f"`POST {serve['endpoint']}` driven by wrk on 127.0.0.1 for {serve['seconds']} s per client count, "
+             f"{serve['rounds']} alternating rounds (each side's best kept). Both servers load the same TorchScript "
+             f"export (clip-fashion's CLIP) with {serve['threads']} libtorch threads; their answers agreed within "
+             f"{serve['agreement_max_abs']:.1e} before timing. Lab batches up to {serve['lab_max_batch']} samples per "
+             f"forward pass after at most {serve['lab_max_delay_ms']:g} ms; the peer runs one request per forward pass "
+             f"(`{serve['peer_handler']}` handler), as the guide's server does.", "",
+             "| clients | Lab req/s | FastAPI req/s | Lab ÷ FastAPI | Lab p50 ms | FastAPI p50 ms | Lab p99 ms | FastAPI p99 ms |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for c in sorted(serve["lab"], key=int):
+        l, p = serve["lab"][c], serve["peer"].get(c)
+        if p is None:
+            continue
+        lines.append(f"| {c} | {fmt_value(l['requests_per_s'])} | {fmt_value(p['requests_per_s'])} "
+                     f"| {l['requests_per_s'] / p['requests_per_s']:.2f}× | {l['p50_ms']:.2f} | {p['p50_ms']:.2f} "
+                     f"| {l['p99_ms']:.2f} | {p['p99_ms']:.2f} |")
+        if l.get("non_2xx") or p.get("non_2xx"):
+            lines.append(f"|   | non-2xx: {l.get('non_2xx', 0)} | non-2xx: {p.get('non_2xx', 0)} | | | | | |")
+    return lines
+
+
+def markdown(results, lab, peer, serve=None):
     cpu, cores, mem = machine()
     now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
@@ -154,8 +177,10 @@ def markdown(results, lab, peer):
         "with the same libtorch and the same thread count, in "
         f"{peer.get('rounds', 1)} alternating rounds each, keeping each side's best. "
         "The runner's figures come from one LabBench run (medians of 5 for the cache, 3 for re-runs).",
-        "",
     ]
+    if serve:
+        lines += serving(serve)
+    lines.append("")
     return "\n".join(lines)
 
 
@@ -166,6 +191,7 @@ def main():
                    help="a Lab result file; repeat for several rounds (the best of each is kept)")
     p.add_argument("--peer", required=True, action="append",
                    help="a PyTorch result file; repeat for several rounds")
+    p.add_argument("--serve", help="bench/serve_bench.py's result file")
     p.add_argument("--out-json", required=True)
     p.add_argument("--out-md", required=True)
     args = p.parse_args()
@@ -178,11 +204,16 @@ def main():
               f"vs PyTorch {peer.get('threads')}", file=sys.stderr)
 
     results = combine(lab, peer)
+    serve = None
+    if args.serve:
+        with open(args.serve) as f:
+            serve = json.load(f)
+        results["serve"] = serve
     with open(args.out_json, "w") as f:
         json.dump(results, f, indent=2, sort_keys=True)
         f.write("\n")
     with open(args.out_md, "w") as f:
-        f.write(markdown(results, lab, peer))
+        f.write(markdown({k: v for k, v in results.items() if k != "serve"}, lab, peer, serve))
 
 
 if __name__ == "__main__":

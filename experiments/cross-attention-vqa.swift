@@ -53,6 +53,11 @@ struct VQAData: Codable {
     var tokenizer: Tokenizer
 }
 
+/// The answers' names, in the model's output order, for `lab export` and `lab serve`.
+extension VQAData: DescribableLabels {
+    var exportLabels: [String] { Composites.answers(classNames: train.classNames) }
+}
+
 struct PretrainingSummary: Codable {
     var testAccuracy: Double
 }

@@ -245,6 +245,20 @@ if let folder = option("--export-pretrained") {
     exit(0)
 }
 
+if let folder = option("--export-serve") {
+    // `make bench`'s serving model: clip-fashion's CLIP (same towers and sizes, seeded
+    // weights: throughput does not depend on training) as a TorchScript export that both
+    // `lab serve` and bench/serve_peer.py load.
+    manualSeed(0)
+    let names = FashionMNIST.classNames
+    let tokenizer = Tokenizer(training: names.flatMap { ["a photo of a \($0)", "a black and white photo of a \($0)"] })
+    let clip = Multimodal.CLIP(image: ImageEncoder(imageSize: 28, channels: [32, 64], embeddingDim: 128),
+                    text: TextEncoder(vocabularySize: tokenizer.count, maxLength: 12, width: 64, depth: 2, heads: 4, dropout: 0.1, embeddingDim: 128))
+    try ModelExport.write(clip, format: .torchscript, to: URL(fileURLWithPath: folder), metadata: ["lab.bench": "serve"],
+                          tokenizer: tokenizer.exportDescription, images: .unitInterval)
+    exit(0)
+}
+
 if arguments.contains("--efficientnet-parts") {
     // Diagnostic: milliseconds per part of EfficientNet-Lite0 at batch 32 (bench/efficientnet_parts.py is PyTorch's).
     let model = try EfficientNetLite.pretrained()

@@ -16,6 +16,7 @@ public final class ScriptModule: @unchecked Sendable {
     /// - Throws: ``TorchError/operation(_:)`` with libtorch's message (no such file, not a
     ///   TorchScript archive).
     public init(contentsOf path: String, optimize: Bool = false) throws {
+        Runtime.ensureConfigured()  // threads are set before libtorch's pools start
         var out: lt_script?
         try withError { statusCall(lt_script_load(path, optimize ? 1 : 0, &out)) }
         guard let out else { throw TorchError.operation("TorchScript module \(path) did not load") }
