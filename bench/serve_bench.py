@@ -66,13 +66,19 @@ def wait_healthy(port, process, seconds=120):
     raise RuntimeError(f"no /health answer on port {port} within {seconds} s")
 
 
+# Each side: Lab as it ships, Lab with every prompt through the text tower, and the peer
+# with each of its two handler forms (the peer's figure is the better of the two).
+SIDES = ["lab", "lab_no_text_cache", "peer_async", "peer_thread"]
+
+
 def start(side, args, port):
-    if side == "lab":
+    if side.startswith("lab"):
         command = [args.lab, "serve", args.export, "--port", str(port), "--max-batch", str(args.max_batch),
-                   "--max-delay-ms", str(args.max_delay_ms), "--max-queue", "4096"]
+                   "--max-delay-ms", str(args.max_delay_ms), "--max-queue", "4096",
+                   "--text-cache", "0" if side == "lab_no_text_cache" else "4096"]
     else:
         command = [sys.executable, os.path.join(os.path.dirname(__file__), "serve_peer.py"), args.export, "--port", str(port),
-                   "--threads", str(args.threads), "--handler", args.peer_handler]
+                   "--threads", str(args.threads), "--handler", side.split("_")[1]]
     env = dict(os.environ, LAB_NUM_THREADS=str(args.threads), OMP_NUM_THREADS=str(args.threads))
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
     wait_healthy(port, process)
@@ -116,8 +122,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--threads", type=int, default=os.cpu_count())
     parser.add_argument("--max-batch", type=int, default=32)
-    parser.add_argument("--max-delay-ms", type=float, default=2)
-    parser.add_argument("--peer-handler", default="async", choices=["async", "thread"])
+    parser.add_argument("--max-delay-ms", type=float, default=0)
     args = parser.parse_args()
 
     body = request_body()
@@ -127,7 +132,7 @@ def main():
 
     # Same answer from both before any timing.
     answers = {}
-    for side in ["lab", "peer"]:
+    for side in ["lab", "peer_async"]:
         port = free_port()
         process = start(side, args, port)
         try:
@@ -135,22 +140,22 @@ def main():
         finally:
             stop(process)
     lab_scores = {s["label"]: s["score"] for s in answers["lab"]["scores"]}
-    peer_scores = {s["label"]: s["score"] for s in answers["peer"]["scores"]}
+    peer_scores = {s["label"]: s["score"] for s in answers["peer_async"]["scores"]}
     agreement = max(abs(lab_scores[l] - peer_scores[l]) for l in LABELS)
-    if answers["lab"]["label"] != answers["peer"]["label"] or agreement > 1e-4:
+    if answers["lab"]["label"] != answers["peer_async"]["label"] or agreement > 1e-4:
         raise SystemExit(f"serve_bench: the servers disagree (max score difference {agreement:.2e}): {answers}")
 
     clients = [int(c) for c in args.clients.split(",")]
-    best = {side: {} for side in ["lab", "peer"]}
+    best = {side: {} for side in SIDES}
     for round_ in range(args.rounds):
-        for side in (["lab", "peer"] if round_ % 2 == 0 else ["peer", "lab"]):
+        for side in (SIDES if round_ % 2 == 0 else SIDES[::-1]):
             port = free_port()
             process = start(side, args, port)
             try:
                 wrk(port, 4, 2, script)  # warm-up
                 for c in clients:
                     result = wrk(port, c, args.seconds, script)
-                    print(f"serve_bench round {round_ + 1} {side:4} {c:3} clients: {result['requests_per_s']:8.1f} req/s "
+                    print(f"serve_bench round {round_ + 1} {side:17} {c:3} clients: {result['requests_per_s']:8.1f} req/s "
                           f"p50 {result['p50_ms']:7.2f} ms  p99 {result['p99_ms']:7.2f} ms  non-2xx {result['non_2xx']}", flush=True)
                     kept = best[side].get(c)
                     if kept is None or result["requests_per_s"] > kept["requests_per_s"]:
@@ -160,9 +165,8 @@ def main():
     os.unlink(script)
     with open(args.out, "w") as f:
         json.dump({"endpoint": "/v1/classify (one 28x28 PNG, ten labels)", "seconds": args.seconds, "rounds": args.rounds,
-                   "threads": args.threads, "lab_max_batch": args.max_batch, "lab_max_delay_ms": args.max_delay_ms,
-                   "peer_handler": args.peer_handler, "agreement_max_abs": agreement,
-                   "lab": {str(c): r for c, r in best["lab"].items()}, "peer": {str(c): r for c, r in best["peer"].items()}}, f, indent=2)
+                   "threads": args.threads, "lab_max_batch": args.max_batch, "lab_max_delay_ms": args.max_delay_ms, "agreement_max_abs": agreement,
+                   **{side: {str(c): r for c, r in best[side].items()} for side in SIDES}}, f, indent=2)
 
 
 if __name__ == "__main__":

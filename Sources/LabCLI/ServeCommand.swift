@@ -21,7 +21,8 @@ struct ServeCommand: ParsableCommand {
         Concurrent samples for one model are run as one batch of up to --max-batch, once the first has waited \
         --max-delay-ms. Limits: --max-body, --max-text, --max-labels; beyond --max-queue waiting samples a \
         request gets 503 with Retry-After; beyond --timeout, 504. SIGTERM or SIGINT stops listening, lets \
-        requests in flight finish, and exits 0. Binds 127.0.0.1 unless --host says otherwise; there is no \
+        requests in flight finish, and exits 0. Text embeddings are kept by token ids (--text-cache entries, least \
+        recently used evicted), so repeated prompts skip the text tower. Binds 127.0.0.1 unless --host says otherwise; there is no \
         authentication.
         """)
 
@@ -41,7 +42,7 @@ struct ServeCommand: ParsableCommand {
     var maxBatch = 32
 
     @Option(name: .customLong("max-delay-ms"), help: "How long a batch's first sample waits for others, in milliseconds.")
-    var maxDelayMs = 2.0
+    var maxDelayMs = 0.0
 
     @Option(name: .customLong("max-queue"), help: "Most samples waiting over all models (503 beyond).")
     var maxQueue = 512
@@ -58,6 +59,9 @@ struct ServeCommand: ParsableCommand {
     @Option(help: "Seconds a request may wait for its answer (504 beyond).")
     var timeout = 10.0
 
+    @Option(name: .customLong("text-cache"), help: "Text embeddings kept for reuse, by token ids (0: none).")
+    var textCache = 4_096
+
     @Flag(help: "Freeze the TorchScript modules and apply libtorch's optimize_for_inference.")
     var optimize = false
 
@@ -69,6 +73,7 @@ struct ServeCommand: ParsableCommand {
         guard maxBody >= 1_024 else { throw ValidationError("--max-body must be at least 1024 bytes") }
         guard maxText >= 1, maxLabels >= 1 else { throw ValidationError("--max-text and --max-labels must be at least 1") }
         guard timeout > 0 else { throw ValidationError("--timeout must be positive") }
+        guard textCache >= 0 else { throw ValidationError("--text-cache must be 0 or more") }
     }
 
     func run() throws {
@@ -90,6 +95,7 @@ struct ServeCommand: ParsableCommand {
         configuration.maxTextCharacters = maxText
         configuration.maxLabels = maxLabels
         configuration.requestTimeout = .milliseconds(Int64(timeout * 1000))
+        configuration.textCacheSize = textCache
         configuration.optimize = optimize
         let model: ServedModel
         do { model = try ServedModel(folder: folder, optimize: optimize) } catch let error as ServeError {

@@ -22,6 +22,7 @@ public final class ModelServer: Sendable {
     public let configuration: ServeConfiguration
     public let metrics = ServeMetrics()
     let queue: InferenceQueue
+    let textCache: EmbeddingCache
 
     public init(model: ServedModel, configuration: ServeConfiguration) {
         self.model = model
@@ -29,6 +30,7 @@ public final class ModelServer: Sendable {
         queue = InferenceQueue(models: model.models, maxBatchSize: configuration.maxBatchSize,
                                maxQueueDelay: configuration.maxQueueDelay, maxQueueDepth: configuration.maxQueueDepth,
                                metrics: metrics)
+        textCache = EmbeddingCache(capacity: configuration.textCacheSize)
     }
 
     /// The Hummingbird application; ``start()`` must have been called before it serves.
@@ -113,7 +115,7 @@ public final class ModelServer: Sendable {
         case (false, true):
             guard let index = model.textEmbedder else { throw unavailable("does not embed text") }
             let (ids, truncated) = model.tokens(try body.text("text", limit: configuration.maxTextCharacters))
-            let output = try await queue.submit(model: index, samples: [[.int(ids)]], timeout: configuration.requestTimeout)[0][0]
+            let output = try await embedTexts([ids], model: index)[0]
             return Self.json(Embedding(modality: "text", dimensions: output.count, embedding: output, truncated: truncated))
         }
     }
@@ -152,13 +154,30 @@ public final class ModelServer: Sendable {
         let sample = try image(body)
         let tokenized = prompts.map(model.tokens)
         async let imageOutput = queue.submit(model: imageIndex, samples: [[.float(sample)]], timeout: configuration.requestTimeout)
-        let texts = try await queue.submit(model: textIndex, samples: tokenized.map { [.int($0.ids)] }, timeout: configuration.requestTimeout)
+        let texts = try await embedTexts(tokenized.map(\.ids), model: textIndex)
         let e = try await imageOutput[0][0]
         let scale = model.manifest.logitScale ?? 1
-        let logits = texts.map { t in scale * zip(e, t[0]).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+        let logits = texts.map { t in scale * zip(e, t).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
         let scores = Self.softmax(logits)
         let ranked = zip(zip(labels, prompts), scores).sorted { $0.1 > $1.1 }.map { Score(label: $0.0.0, prompt: $0.0.1, score: $0.1) }
         return Self.json(Classification(label: ranked[0].label, scores: ranked))
+    }
+
+    /// The text tower's embeddings of `texts` (token ids), from the cache where it has them;
+    /// the others (each distinct one once) go through the queue.
+    func embedTexts(_ texts: [[Int64]], model index: Int) async throws -> [[Float]] {
+        var out = texts.map(textCache.get)
+        var missing: [[Int64]] = []
+        for (i, ids) in texts.enumerated() where out[i] == nil && !missing.contains(ids) { missing.append(ids) }
+        metrics.textCache(hits: out.count { $0 != nil }, misses: out.count - out.count { $0 != nil })
+        if !missing.isEmpty {
+            let computed = try await queue.submit(model: index, samples: missing.map { [.int($0)] }, timeout: configuration.requestTimeout)
+            for (ids, output) in zip(missing, computed) {
+                textCache.put(ids, output[0])
+                for i in texts.indices where texts[i] == ids { out[i] = output[0] }
+            }
+        }
+        return out.map { $0! }
     }
 
     func answer(_ body: RequestBody) async throws -> Response {
@@ -277,6 +296,7 @@ public final class ModelServer: Sendable {
                          "max_queue_depth": configuration.maxQueueDepth],
             "limits": ["max_body_bytes": configuration.maxBodyBytes, "max_text_characters": configuration.maxTextCharacters,
                        "max_labels": configuration.maxLabels, "timeout_s": Double(configuration.requestTimeout.components.seconds)],
+            "text_cache": ["capacity": configuration.textCacheSize, "entries": textCache.count],
         ]
         if let image = model.image {
             var entry: [String: Any] = ["channels": image.channels, "height": image.height, "width": image.width]

@@ -9,8 +9,9 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var port = 8080
     /// Most samples in one forward pass.
     public var maxBatchSize = 32
-    /// How long the first sample of a batch waits for others before the batch runs.
-    public var maxQueueDelay: Duration = .milliseconds(2)
+    /// How long the first sample of a batch waits for others before the batch runs (0: a
+    /// batch is whatever queued while the previous pass ran, so a lone request never waits).
+    public var maxQueueDelay: Duration = .zero
     /// Most samples waiting (queued, not yet running) over all models; beyond it a request
     /// gets 503 with `Retry-After`.
     public var maxQueueDepth = 512
@@ -22,6 +23,8 @@ public struct ServeConfiguration: Sendable, Equatable {
     public var maxLabels = 64
     /// How long a request may wait for its answer, queueing and inference together (504 beyond).
     public var requestTimeout: Duration = .seconds(10)
+    /// Text embeddings kept by token ids (least recently used evicted); 0 turns the cache off.
+    public var textCacheSize = 4_096
     /// Freeze the TorchScript modules and run libtorch's `optimize_for_inference` on them.
     public var optimize = false
 

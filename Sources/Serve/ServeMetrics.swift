@@ -6,7 +6,8 @@ import Prometheus
 /// - `lab_http_requests_total{route, status}` and `lab_http_request_duration_seconds{route}`;
 /// - `lab_batches_total{model}` and `lab_batch_samples_total{model}` (their ratio is the mean
 ///   batch size), `lab_batch_size{model}` (a histogram) and `lab_inference_duration_seconds{model}`;
-/// - `lab_queue_depth` (samples waiting) and `lab_rejected_total{reason}` (`queue_full`, `timeout`).
+/// - `lab_queue_depth` (samples waiting) and `lab_rejected_total{reason}` (`queue_full`, `timeout`);
+/// - `lab_text_cache_total{result}` (`hit`, `miss`): texts found in the embedding cache or computed.
 public final class ServeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     static let routes: Set<String> = ["/v1/embed", "/v1/classify", "/v1/answer", "/v1/model", "/health", "/metrics", "/openapi.json"]
@@ -39,6 +40,17 @@ public final class ServeMetrics: Sendable {
                                                  .milliseconds(25), .milliseconds(50), .milliseconds(100), .milliseconds(250),
                                                  .milliseconds(500), .seconds(1)],
                                        help: "Time of one forward pass").record(duration)
+    }
+
+    func textCache(hits: Int, misses: Int) {
+        if hits > 0 {
+            registry.makeCounter(name: "lab_text_cache_total", labels: [("result", "hit")], help: "Texts looked up in the embedding cache")
+                .increment(by: Int64(hits))
+        }
+        if misses > 0 {
+            registry.makeCounter(name: "lab_text_cache_total", labels: [("result", "miss")], help: "Texts looked up in the embedding cache")
+                .increment(by: Int64(misses))
+        }
     }
 
     func queueDepth(_ samples: Int) { depth.set(to: Double(samples)) }

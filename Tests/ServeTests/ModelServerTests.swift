@@ -112,6 +112,40 @@ import Torch
         }
     }
 
+    /// `--optimize` (frozen, optimize_for_inference) runs the same graph: the same embeddings.
+    @Test func optimizedModulesGiveTheSameEmbeddings() async throws {
+        let (clip, _, folder) = try ServeFixture.clip()
+        let expected = withNoGrad { clip.embed("image", ServeFixture.imageTensor(seed: 1)) }.asArray(Float.self)
+        let model = try ServedModel(folder: folder, optimize: true)
+        let output = try model.models[try #require(model.imageEmbedder)].run([[.float(ServeFixture.imageTensor(seed: 1).asArray(Float.self))]])
+        #expect(Self.maxDifference(output[0][0], expected) < 1e-5)
+    }
+
+    /// Repeated prompts come from the embedding cache: the second classification runs no text
+    /// sample, and its scores are the first's. With the cache off, every prompt runs.
+    @Test func repeatedPromptsComeFromTheTextCache() async throws {
+        let (_, _, folder) = try ServeFixture.clip()
+        let image = ServeFixture.base64PNG(seed: 2)
+        for size in [4_096, 0] {
+            try await Self.withServer(folder, configure: { $0.textCacheSize = size }) { client, server in
+                let request: [String: Any] = ["image": image, "labels": ["shirt", "shoe", "bag", "shoe"]]
+                let first = try Self.object(try await Self.post(client, "/v1/classify", request))
+                let second = try Self.object(try await Self.post(client, "/v1/classify", request))
+                #expect((first["scores"] as? [[String: Any]])?.map { $0["score"] as? Double } == (second["scores"] as? [[String: Any]])?.map { $0["score"] as? Double })
+                let metrics = server.metrics.text()
+                if size > 0 {
+                    // Three distinct prompts computed once; the repeated "shoe" and the whole second request are hits.
+                    #expect(metrics.contains("lab_batch_samples_total{model=\"text\"} 3"), "\(metrics)")
+                    #expect(metrics.contains("lab_text_cache_total{result=\"hit\"} 4"), "\(metrics)")
+                    #expect(metrics.contains("lab_text_cache_total{result=\"miss\"} 4"), "\(metrics)")
+                } else {
+                    #expect(metrics.contains("lab_batch_samples_total{model=\"text\"} 6"), "\(metrics)")
+                    #expect(!metrics.contains("result=\"hit\""), "\(metrics)")
+                }
+            }
+        }
+    }
+
     @Test func answersQuestionsAsTheVQAModelDoes() async throws {
         let (model, tokenizer, folder, labels) = try ServeFixture.vqa()
         let image = ServeFixture.imageTensor(64, 64, seed: 9)
