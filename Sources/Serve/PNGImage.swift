@@ -36,20 +36,26 @@ public struct PNGImage: Sendable, Equatable {
         precondition(channels == 1 || channels == 3, "PNGImage: channels must be 1 or 3")
         let signature: [UInt8] = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A]
         guard data.count >= 8, Array(data[0..<8]) == signature else { throw DecodeError.notPNG }
-        var image = png_image()
-        image.version = UInt32(PNG_IMAGE_VERSION)
-        defer { png_image_free(&image) }
-        let began = data.withUnsafeBytes { png_image_begin_read_from_memory(&image, $0.baseAddress, $0.count) }
-        guard began != 0 else { throw DecodeError.malformed(Self.message(image)) }
-        let width = Int(image.width), height = Int(image.height)
-        if let ew = expectedWidth, let eh = expectedHeight, ew != width || eh != height {
-            throw DecodeError.wrongSize(width: width, height: height, expectedWidth: ew, expectedHeight: eh)
+        // libpng reads `data` during both calls, so both run inside one withUnsafeBytes:
+        // outside it Swift may free the bytes as soon as their last use has passed.
+        let (width, height, pixels) = try data.withUnsafeBytes { bytes -> (Int, Int, [UInt8]) in
+            var image = png_image()
+            image.version = UInt32(PNG_IMAGE_VERSION)
+            defer { png_image_free(&image) }
+            guard png_image_begin_read_from_memory(&image, bytes.baseAddress, bytes.count) != 0 else {
+                throw DecodeError.malformed(Self.message(image))
+            }
+            let width = Int(image.width), height = Int(image.height)
+            if let ew = expectedWidth, let eh = expectedHeight, ew != width || eh != height {
+                throw DecodeError.wrongSize(width: width, height: height, expectedWidth: ew, expectedHeight: eh)
+            }
+            image.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
+            var pixels = [UInt8](repeating: 0, count: width * height * channels)
+            // Alpha is composited onto black (background nil): a transparent pixel reads as 0.
+            let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
+            guard finished != 0 else { throw DecodeError.malformed(Self.message(image)) }
+            return (width, height, pixels)
         }
-        image.format = channels == 1 ? UInt32(PNG_FORMAT_GRAY) : UInt32(PNG_FORMAT_RGB)
-        var pixels = [UInt8](repeating: 0, count: width * height * channels)
-        // Alpha is composited onto black (background nil): a transparent pixel reads as 0.
-        let finished = pixels.withUnsafeMutableBytes { png_image_finish_read(&image, nil, $0.baseAddress, Int32(width * channels), nil) }
-        guard finished != 0 else { throw DecodeError.malformed(Self.message(image)) }
         self.width = width
         self.height = height
         self.channels = channels
