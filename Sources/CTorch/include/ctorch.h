@@ -64,6 +64,20 @@ lt_status lt_script_load(const char *path, int32_t optimize, lt_script *out);
 /// number to `count`.
 lt_status lt_script_forward(lt_script module, const lt_tensor *inputs, int64_t n, lt_tensor *outputs, int64_t capacity, int64_t *count);
 void lt_script_free(lt_script module);
+
+// Collectives (distributed.cpp): a c10d TCPStore rendezvous at host:port (rank 0 hosts it,
+// waiting for `world` ranks) and a ProcessGroupGloo on it, as torch.distributed's raw
+// TCPStore + ProcessGroupGloo; `prefix` (may be empty) namespaces the store's keys.
+typedef struct lt_group_s *lt_group;
+lt_status lt_group_init(const char *host, int32_t port, int32_t rank, int32_t world, int64_t timeout_ms, const char *prefix, lt_group *out);
+/// In place, over every rank; op: 0 sum, 1 max, 2 min, 3 product.
+lt_status lt_group_allreduce(lt_group g, const lt_tensor *tensors, int64_t n, int32_t op);
+/// In place: every rank's tensors become rank `root`'s.
+lt_status lt_group_broadcast(lt_group g, const lt_tensor *tensors, int64_t n, int32_t root);
+/// Every rank's `input` (same shape everywhere), in rank order: `outputs` has room for world size.
+lt_status lt_group_allgather(lt_group g, lt_tensor input, lt_tensor *outputs);
+lt_status lt_group_barrier(lt_group g);
+void lt_group_free(lt_group g);
 int32_t lt_grad_enabled(void);
 void lt_set_grad_enabled(int32_t on);
 
