@@ -64,7 +64,7 @@ struct ExportCommand: ParsableCommand {
             chosen = trainSteps[0]
         }
         guard let source = try store.source(runId: record.id), FileManager.default.fileExists(atPath: source.path) else {
-            throw ExportCommandError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run lab from the project it ran in")
+            throw ExportCommandError("run \(record.id)'s experiment file is not where it ran (\(try store.source(runId: record.id)?.path ?? "unrecorded")): run this command in the project where the run was made")
         }
         let folder = URL(fileURLWithPath: out ?? root.appendingPathComponent(".lab/exports/\(record.id)-\(chosen)-\(format)").path).standardizedFileURL
         let compiler = try ExperimentCompiler()
