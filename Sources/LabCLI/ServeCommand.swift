@@ -122,7 +122,12 @@ struct ServeCommand: ParsableCommand {
             done.signal()
         }
         done.wait()
-        if let error = failure.get() { throw ServeCommandError("the server stopped: \(error)") }
+        if let error = failure.get() {
+            if "\(error)".contains("Address already in use") {
+                throw ServeCommandError("\(host):\(port) is in use by another program: choose another --port (0 takes any free one)")
+            }
+            throw ServeCommandError("the server stopped: \(error)")
+        }
         print("lab serve: stopped")
     }
 }

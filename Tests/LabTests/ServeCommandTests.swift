@@ -2,6 +2,9 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+#if canImport(Glibc)
+import Glibc
+#endif
 import Lab
 import Testing
 
@@ -90,5 +93,21 @@ import Testing
         #expect(custom.status == 2 && custom.output.contains("cannot export Doubler"), "\(custom.output)")
         let badPort = try box.lab("serve", id, "encoder", "--port", "70000")
         #expect(badPort.status != 0 && badPort.output.contains("--port 70000"), "\(badPort.output)")
+
+        // A port another program holds.
+        let script = box.root.appendingPathComponent("ts")
+        #expect(try box.lab("export", id, "encoder", "--format", "torchscript", "--out", script.path).status == 0)
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = listen(fd, 1)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        let taken = Int(UInt16(bigEndian: address.sin_port))
+        let busy = try box.lab("serve", script.path, "--port", String(taken))
+        #expect(busy.status == 2 && busy.output.contains("127.0.0.1:\(taken) is in use by another program"), "\(busy.output)")
     }
 }
