@@ -65,4 +65,25 @@ import Torch
         _ = Array(DataLoader(tensors: [Tensor.zeros([20, 2])], batchSize: 3, seed: 2).epoch(0))
         expectIdentical(Tensor.randn([4]), before, "the loader draws nothing from libtorch's generator")
     }
+
+    /// Sharding for data parallelism: the ranks' parts of an epoch are disjoint, equal, cover
+    /// the epoch but its uneven tail, change with the epoch, and the b-th batches of all ranks
+    /// together are the b-th batch of one loader with W times the batch size.
+    @Test func shardsSplitEachEpochAsOneLoaderWithTheWholeBatch() {
+        let whole = DataLoader(count: 103, batchSize: 12, seed: 5) { $0 }
+        let ranks = (0..<3).map { DataLoader(count: 103, batchSize: 4, seed: 5) { $0 }.sharded(rank: $0, worldSize: 3) }
+        for epoch in 0..<2 {
+            let parts = ranks.map { $0.order(epoch: epoch) }
+            #expect(parts.allSatisfy { $0.count == 34 })
+            #expect(Set(parts.flatMap { $0 }).count == 102, "disjoint")
+            #expect(Set(parts.flatMap { $0 }) == Set(whole.order(epoch: epoch).prefix(102)))
+            let batches = ranks.map { Array($0.epoch(epoch)) }
+            #expect(batches.allSatisfy { $0.count == 9 })   // 34 per rank in batches of 4
+            for (b, big) in Array(whole.epoch(epoch)).prefix(8).enumerated() {
+                #expect(Set(batches.flatMap { $0[b] }) == Set(big), "batch \(b) of epoch \(epoch)")
+            }
+        }
+        #expect(ranks[0].order(epoch: 0) != ranks[0].order(epoch: 1))
+        #expect(ranks[0].samplesPerEpoch == 34 && whole.samplesPerEpoch == 103)
+    }
 }

@@ -42,7 +42,15 @@ public struct DataLoader<Batch>: Sendable {
     public let dropLast: Bool
     /// Whether the next batch is made on a background thread.
     public let prefetch: Bool
+    /// The part of every epoch this rank takes, for data parallelism (``sharded(rank:worldSize:)``); nil: all of it.
+    public private(set) var shard: Shard?
     private let make: @Sendable ([Int]) -> Batch
+
+    /// Rank `rank` of `worldSize` data-parallel ranks.
+    public struct Shard: Sendable, Equatable {
+        public let rank: Int
+        public let worldSize: Int
+    }
 
     /// A loader over `count` samples whose batches `make` builds from their indices.
     /// - Precondition: `count ≥ 0` and `batchSize ≥ 1`.
@@ -54,25 +62,45 @@ public struct DataLoader<Batch>: Sendable {
         self.dropLast = dropLast; self.prefetch = prefetch; self.make = make
     }
 
-    /// Batches per epoch.
-    public var batchesPerEpoch: Int { dropLast ? count / batchSize : (count + batchSize - 1) / batchSize }
+    /// This loader for rank `rank` of `worldSize` data-parallel ranks, as PyTorch's
+    /// `DistributedSampler(drop_last=True)`: every rank draws the same seeded order of an epoch,
+    /// the tail that does not divide evenly is dropped, and rank r takes positions r, r + W,
+    /// r + 2W, …; `batchSize` is then per rank. The b-th batches of all ranks together are
+    /// the b-th batch of size W · batchSize that one unsharded loader would give.
+    /// - Precondition: `0 ≤ rank < worldSize`.
+    public func sharded(rank: Int, worldSize: Int) -> DataLoader {
+        precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "DataLoader: rank \(rank) of world size \(worldSize)")
+        var copy = self
+        copy.shard = Shard(rank: rank, worldSize: worldSize)
+        return copy
+    }
 
-    /// The sample indices of epoch `epoch`, in the order they are batched.
+    /// The samples this loader visits per epoch: `count`, or a rank's equal share of it.
+    public var samplesPerEpoch: Int { shard.map { count / $0.worldSize } ?? count }
+
+    /// Batches per epoch.
+    public var batchesPerEpoch: Int {
+        dropLast ? samplesPerEpoch / batchSize : (samplesPerEpoch + batchSize - 1) / batchSize
+    }
+
+    /// The sample indices of epoch `epoch`, in the order they are batched (this rank's, when sharded).
     public func order(epoch: Int) -> [Int] {
         var indices = Array(0..<count)
-        guard shuffle, count > 1 else { return indices }
-        var generator = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: epoch &+ 1))
-        for i in stride(from: count - 1, to: 0, by: -1) {
-            let j = Int(generator.next() % UInt64(i + 1))
-            indices.swapAt(i, j)
+        if shuffle, count > 1 {
+            var generator = SplitMix64(seed: seed &+ 0x9E37_79B9_7F4A_7C15 &* UInt64(truncatingIfNeeded: epoch &+ 1))
+            for i in stride(from: count - 1, to: 0, by: -1) {
+                let j = Int(generator.next() % UInt64(i + 1))
+                indices.swapAt(i, j)
+            }
         }
-        return indices
+        guard let shard else { return indices }
+        return stride(from: shard.rank, to: samplesPerEpoch * shard.worldSize, by: shard.worldSize).map { indices[$0] }
     }
 
     /// The batches of epoch `epoch` (0-based), in order.
     public func epoch(_ epoch: Int) -> Epoch {
         let order = order(epoch: epoch)
-        let groups = (0..<batchesPerEpoch).map { b in Array(order[(b * batchSize)..<min((b + 1) * batchSize, count)]) }
+        let groups = (0..<batchesPerEpoch).map { b in Array(order[(b * batchSize)..<min((b + 1) * batchSize, order.count)]) }
         return Epoch(groups: groups, make: make, prefetch: prefetch)
     }
 
