@@ -26,20 +26,17 @@ final class BatchedModel: @unchecked Sendable {
     /// output's row as floats. Called from the inference thread only.
     func run(_ samples: [[SampleValue]]) throws -> [[[Float]]] {
         let n = samples.count
-        var tensors: [Tensor] = []
-        for (i, input) in inputs.enumerated() {
-            switch input.dtype {
-            case .int64:
-                var values: [Int64] = []
-                values.reserveCapacity(n * input.shape.reduce(1, *))
-                for sample in samples { if case .int(let v) = sample[i] { values += v } }
-                tensors.append(Tensor(values, shape: [n] + input.shape))
-            default:
-                var values: [Float] = []
-                values.reserveCapacity(n * input.shape.reduce(1, *))
-                for sample in samples { if case .float(let v) = sample[i] { values += v } }
-                tensors.append(Tensor(values, shape: [n] + input.shape))
-            }
+        /// Input `i` of every sample, one after another, as a (n, shape…) tensor.
+        func stacked<T: TensorElement>(_ i: Int, _ values: (SampleValue) -> [T]) -> Tensor {
+            var flat: [T] = []
+            flat.reserveCapacity(n * inputs[i].shape.reduce(1, *))
+            for sample in samples { flat += values(sample[i]) }
+            return Tensor(flat, shape: [n] + inputs[i].shape)
+        }
+        let tensors = inputs.indices.map { i in
+            inputs[i].dtype == .int64
+                ? stacked(i) { if case .int(let v) = $0 { v } else { [] } }
+                : stacked(i) { if case .float(let v) = $0 { v } else { [Float]() } }
         }
         let outputs = try module.forward(tensors).map { $0.contiguous().to(.float32).asArray(Float.self) }
         return (0..<n).map { s in
