@@ -6,6 +6,7 @@
 #include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
+#include <torch/csrc/autograd/custom_function.h>
 #include "internal.hpp"
 
 struct lt_group_s {
@@ -82,6 +83,42 @@ lt_status lt_group_allgather(lt_group g, lt_tensor input, lt_tensor *outputs) {
         std::vector<at::Tensor> in{x};
         g->group->allgather(out, in)->wait();
         for (size_t i = 0; i < out[0].size(); i++) outputs[i] = ctorch::wrap(std::move(out[0][i]));
+    });
+}
+
+namespace {
+// All ranks' rows of `x`, concatenated in rank order, differentiable as
+// torch.distributed.nn.all_gather: the gradient of a rank's rows is the sum, over all
+// ranks, of the gradient each rank's loss sends them (an allreduce of the whole gradient,
+// then this rank's slice). Every rank's `x` has the same shape.
+struct GatherWithGrad : public torch::autograd::Function<GatherWithGrad> {
+    static at::Tensor forward(torch::autograd::AutogradContext *ctx, const at::Tensor &x, int64_t group) {
+        auto *g = reinterpret_cast<lt_group_s *>(group);
+        ctx->saved_data["group"] = group;
+        ctx->saved_data["rows"] = x.size(0);
+        auto input = x.detach().contiguous();
+        std::vector<at::Tensor> gathered;
+        for (int i = 0; i < g->group->getSize(); i++) gathered.push_back(at::empty_like(input));
+        std::vector<std::vector<at::Tensor>> out{gathered};
+        std::vector<at::Tensor> in{input};
+        g->group->allgather(out, in)->wait();
+        return at::cat(out[0], 0);
+    }
+    static torch::autograd::variable_list backward(torch::autograd::AutogradContext *ctx, torch::autograd::variable_list grads) {
+        auto *g = reinterpret_cast<lt_group_s *>(ctx->saved_data["group"].toInt());
+        int64_t rows = ctx->saved_data["rows"].toInt();
+        std::vector<at::Tensor> one{grads[0].contiguous().clone()};
+        g->group->allreduce(one)->wait();
+        return {one[0].narrow(0, rows * g->group->getRank(), rows), at::Tensor()};
+    }
+};
+}  // namespace
+
+lt_status lt_group_allgather_grad(lt_group g, lt_tensor input, lt_tensor *out) {
+    LT_GUARD({
+        auto &x = ctorch::T(input);
+        if (x.dim() < 1) throw std::invalid_argument("gathering with gradient needs a tensor of at least one dimension (rows are concatenated)");
+        *out = ctorch::wrap(GatherWithGrad::apply(x, reinterpret_cast<int64_t>(g)));
     });
 }
 

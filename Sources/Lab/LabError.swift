@@ -18,6 +18,10 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
     case sourceUnavailable(path: String)
     /// An experiment file whose code ended without calling `Lab.main(experiment)`.
     case noExperimentRan(file: String)
+    /// `ctx.shard(loader)` with a batch size the world size does not divide.
+    case unevenBatch(step: String, batchSize: Int, worldSize: Int)
+    /// A rank of a data-parallel run cannot find the cache entry rank 0 committed or took.
+    case entryNotShared(step: String, entry: String, folder: String)
 
     /// The message shown to the user, naming what to fix.
     public var description: String {
@@ -49,6 +53,10 @@ public enum LabError: Error, Equatable, CustomStringConvertible {
             return "step '\(step)': its output cannot be stored in the cache: \(reason)"
         case .sourceUnavailable(let path):
             return "cannot read the experiment's source file '\(path)'"
+        case .unevenBatch(let step, let batchSize, let worldSize):
+            return "step '\(step)': a batch of \(batchSize) cannot be split evenly over \(worldSize) ranks; choose a batch size that \(worldSize) divides, or another --nproc"
+        case .entryNotShared(let step, let entry, let folder):
+            return "step '\(step)': rank 0's cache entry \(entry)… is not in \(folder): every rank must use one project folder (on several machines, a shared filesystem)"
         case .noExperimentRan(let file):
             return "\(file) ended without calling Lab.main(experiment): no experiment ran and nothing was recorded. "
                 + "Declare `let experiment = Experiment(\"name\", config: Config()) { lab in … }` and end the file with `Lab.main(experiment)`"

@@ -15,7 +15,32 @@ struct RunCommand: ParsableCommand {
     @Option(help: "Run N times with root seeds seed, seed+1, …, then compare the runs (mean ± 95% interval); the comparison is also written to seeds.md and seeds.html beside the first run's report (reports/<experiment>/ when that run is published).")
     var seeds: Int = 1
 
+    @Option(help: "Data-parallel ranks to start on this machine: each runs the experiment, training steps on their shard of every batch with gradients averaged over all ranks (c10d/Gloo); rank 0 records the run.")
+    var nproc: Int = 1
+
+    @Option(help: "Machines taking part, each running lab run with the same --nproc and --master and its own --node-rank.")
+    var nnodes: Int = 1
+
+    @Option(name: .customLong("node-rank"), help: "This machine's place among --nnodes, 0 to nnodes-1; machine 0 holds rank 0 and records the run.")
+    var nodeRank: Int = 0
+
+    @Option(help: ArgumentHelp("Rank 0's rendezvous address (machine 0's host and a free port); default on one machine: 127.0.0.1 and a free port.", valueName: "host:port"))
+    var master: String?
+
+    @Option(name: .customLong("rank-timeout"), help: "Seconds a rank waits for the others in a collective (rank 0 running a data step alone, say) before failing.")
+    var rankTimeout: Double = 1800
+
     func validate() throws {
+        if nproc < 1 { throw ValidationError("--nproc takes a positive count of ranks, got \(nproc)") }
+        if nnodes < 1 { throw ValidationError("--nnodes takes a positive count of machines, got \(nnodes)") }
+        if !(0..<nnodes).contains(nodeRank) { throw ValidationError("--node-rank \(nodeRank) is not a machine of --nnodes \(nnodes): give 0 to \(nnodes - 1)") }
+        if nnodes > 1 && master == nil { throw ValidationError("--nnodes \(nnodes) needs --master HOST:PORT, the address of machine 0 (the same on every machine)") }
+        if let master, master.lastIndex(of: ":").flatMap({ Int(master[master.index(after: $0)...]) }).map({ (1...65535).contains($0) }) != true {
+            throw ValidationError("--master takes host:port, got '\(master)'")
+        }
+        if rankTimeout <= 0 { throw ValidationError("--rank-timeout takes a positive number of seconds, got \(rankTimeout)") }
+        if nproc * nnodes > 1 && options.dryRun { throw ValidationError("--dry-run shows one process's lookups; give it without --nproc or --nnodes") }
+        if nproc * nnodes > 1 && seeds > 1 { throw ValidationError("--seeds runs one process per seed; give it without --nproc or --nnodes") }
         if seeds < 1 { throw ValidationError("--seeds takes a positive count, got \(seeds)") }
         if options.dryRun && seeds > 1 { throw ValidationError("--dry-run shows one run's lookups; give it without --seeds") }
         // The runs take seeds seed … seed+seeds-1: all must fit in a UInt64, checked before the first run.
@@ -38,6 +63,13 @@ struct RunCommand: ParsableCommand {
             return
         }
         let arguments = ["run"] + options.argv
+        if nproc * nnodes > 1 {
+            let launcher = RankLauncher(binary: binary, arguments: arguments, nproc: nproc, nnodes: nnodes, nodeRank: nodeRank,
+                                        master: master, timeout: rankTimeout, root: projectRoot())
+            let status = try launcher.run()
+            if status != 0 { throw ExitCode(status) }
+            return
+        }
         fflush(nil)
         // Replace this process: signals (Ctrl-C) and the exit status are the experiment's own.
         let argv: [UnsafeMutablePointer<CChar>?] = ([binary.path] + arguments).map { strdup($0) } + [nil]

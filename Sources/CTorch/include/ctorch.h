@@ -76,6 +76,10 @@ lt_status lt_group_allreduce(lt_group g, const lt_tensor *tensors, int64_t n, in
 lt_status lt_group_broadcast(lt_group g, const lt_tensor *tensors, int64_t n, int32_t root);
 /// Every rank's `input` (same shape everywhere), in rank order: `outputs` has room for world size.
 lt_status lt_group_allgather(lt_group g, lt_tensor input, lt_tensor *outputs);
+/// Every rank's `input` (same shape everywhere) concatenated along dim 0, in rank order, as
+/// torch.distributed.nn.all_gather: differentiable; backward allreduces the gradient and
+/// keeps this rank's rows.
+lt_status lt_group_allgather_grad(lt_group g, lt_tensor input, lt_tensor *out);
 lt_status lt_group_barrier(lt_group g);
 void lt_group_free(lt_group g);
 int32_t lt_grad_enabled(void);

@@ -25,6 +25,46 @@ public final class Context<C: ExperimentConfig> {
         self.step = environment.step
     }
 
+    /// This process's rank in a data-parallel run (`lab run FILE --nproc N`), `0..<worldSize`;
+    /// 0 in a run of one process. Only rank 0 records: what other ranks log is dropped.
+    public var rank: Int { environment.ranks?.rank ?? 0 }
+    /// The number of data-parallel ranks (1 in a run of one process).
+    public var worldSize: Int { environment.ranks?.worldSize ?? 1 }
+    /// The process group of a data-parallel run, for collectives the helpers below do not
+    /// cover; nil in a run of one process.
+    public var group: ProcessGroup? { environment.ranks?.group }
+
+    /// This rank's part of `loader`: with W ranks, batches of `batchSize / W` from a
+    /// `DistributedSampler`-style shard (``DataLoader/sharded(rank:worldSize:)``), so that
+    /// the W ranks' batches together are the loader's own batches and `batchSize` stays the
+    /// global batch; `loader` itself in a run of one process. With gradients averaged over
+    /// the ranks, training steps are then those of one process.
+    /// - Throws: ``LabError/unevenBatch(step:batchSize:worldSize:)`` when W does not divide `batchSize`.
+    public func shard<B>(_ loader: DataLoader<B>) throws -> DataLoader<B> {
+        guard worldSize > 1 else { return loader }
+        guard loader.batchSize % worldSize == 0 else {
+            throw LabError.unevenBatch(step: step, batchSize: loader.batchSize, worldSize: worldSize)
+        }
+        return loader.resized(batchSize: loader.batchSize / worldSize).sharded(rank: rank, worldSize: worldSize)
+    }
+
+    /// Every rank's `tensor` concatenated along dimension 0, differentiable
+    /// (``ProcessGroup/allGatherWithGradient(_:)``): a contrastive loss over the gathered
+    /// embeddings sees the whole global batch's negatives. `tensor` itself in one process.
+    public func gathered(_ tensor: Tensor) throws -> Tensor {
+        guard let group else { return tensor }
+        return try group.allGatherWithGradient(tensor)
+    }
+
+    /// The mean of `value` over the ranks (a loss to log for the whole batch); `value` itself
+    /// in one process. Every rank must call it.
+    public func mean(_ value: Double) throws -> Double {
+        guard let group else { return value }
+        let t = Tensor([value], shape: [1], dtype: .float64)
+        try group.allReduce([t])
+        return t.item() / Double(worldSize)
+    }
+
     /// Appends `value` at `step` to the series `name` (a loss curve, say).
     public func log(_ name: String, _ value: Double, step: Int) { environment.recorder.log(name, step, value) }
 
@@ -103,7 +143,7 @@ public final class Context<C: ExperimentConfig> {
         let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
         if let saved { state = try store.decodeState(S.self, from: saved) }
-        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+        return try start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
                      every: every, expectsState: true)
     }
 
@@ -141,7 +181,7 @@ public final class Context<C: ExperimentConfig> {
                        scheduler: LRScheduler? = nil, every: Int = 1, state: LoopState) throws -> [Int] {
         let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
-        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+        return try start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
                      every: every, expectsState: false, declared: true)
     }
 
@@ -154,13 +194,13 @@ public final class Context<C: ExperimentConfig> {
                        scheduler: LRScheduler? = nil, every: Int = 1) throws -> [Int] {
         let store = try checkpointStore()
         let saved = try store.restore(module: module, optimizer: optimizer, scheduler: scheduler)
-        return start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
+        return try start(store, saved, count: count, module: module, optimizer: optimizer, scheduler: scheduler,
                      every: every, expectsState: false, declared: false)
     }
 
     private func start(_ store: CheckpointStore, _ saved: CheckpointStore.Saved?, count: Int, module: Module,
                        optimizer: (any Optimizer)?, scheduler: LRScheduler?, training: Training? = nil, every: Int,
-                       expectsState: Bool, declared: Bool = true) -> [Int] {
+                       expectsState: Bool, declared: Bool = true) throws -> [Int] {
         var first = 0
         if let saved {
             first = saved.epoch + 1
@@ -168,6 +208,11 @@ public final class Context<C: ExperimentConfig> {
             if !declared {
                 print("[\(step)] note: this loop passes no state to ctx.epochs: values its body keeps across epochs start over (pass them as state:)")
             }
+        }
+        if let ranks = environment.ranks {
+            // Every rank restored rank 0's checkpoint from the shared .lab/: they must resume together.
+            let leaderFirst = try ranks.leaderValue(first)
+            if leaderFirst != first { throw CheckpointError.ranksDisagree(step: step, rank: ranks.rank, epoch: first, leaderEpoch: leaderFirst) }
         }
         store.configure(module: module, optimizer: optimizer, scheduler: scheduler, training: training, every: max(1, every),
                         expectsState: expectsState)
@@ -225,7 +270,7 @@ public final class Context<C: ExperimentConfig> {
         let saved = try store.restore(module: training.model, optimizer: training.optimizer, scheduler: training.scheduler,
                                       training: training)
         if let saved { state = try store.decodeState(S.self, from: saved) }
-        return start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
+        return try start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
                      scheduler: training.scheduler, training: training, every: every, expectsState: true)
     }
 
@@ -258,7 +303,7 @@ public final class Context<C: ExperimentConfig> {
         let store = try checkpointStore()
         let saved = try store.restore(module: training.model, optimizer: training.optimizer, scheduler: training.scheduler,
                                       training: training)
-        return start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
+        return try start(store, saved, count: count, module: training.model, optimizer: training.optimizer,
                      scheduler: training.scheduler, training: training, every: every, expectsState: false)
     }
 }

@@ -134,4 +134,6 @@ struct StepEnvironment {
     let kind: String
     let recorder: StepRecorder
     let checkpoints: CheckpointStore?
+    /// The ranks of a data-parallel run (`lab run --nproc`); nil in a run of one process.
+    var ranks: Ranks? = nil
 }

@@ -212,6 +212,9 @@ public final class Pipeline<C: ExperimentConfig> {
             run: { env, values in
                 let ctx = Context<C>(env)
                 let network = try model(ctx, values)
+                // Data parallel: rank 0's weights everywhere, gradients averaged after each backward().
+                try env.ranks?.beginTraining(network)
+                defer { env.ranks?.endTraining() }
                 let result = try body(ctx, network, values)
                 return Trained(model: network, result: result)
             },

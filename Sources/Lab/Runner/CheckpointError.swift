@@ -16,6 +16,9 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
     /// `ctx.epochs` or `ctx.finished` was called in a step that is not a training step, where
     /// nothing is checkpointed.
     case outsideTraining(step: String, kind: String)
+    /// In a data-parallel run, this rank would resume at another epoch than rank 0 (it does not
+    /// see rank 0's checkpoint).
+    case ranksDisagree(step: String, rank: Int, epoch: Int, leaderEpoch: Int)
 
     /// The message shown to the user, naming the checkpoint and what to do.
     public var description: String {
@@ -30,6 +33,8 @@ public enum CheckpointError: Error, CustomStringConvertible, Equatable {
             return "step '\(step)': its checkpoint holds no loop state: remove .lab/checkpoints/ for this step and run again."
         case let .outsideTraining(step, kind):
             return "step '\(step)' calls ctx.epochs or ctx.finished, but it is not a training step (its kind is \(kind)) and nothing of it is checkpointed: train with lab.train(…) or lab.step(…, kind: .train), or loop with a plain `for epoch in 0..<n`."
+        case let .ranksDisagree(step, rank, epoch, leaderEpoch):
+            return "step '\(step)': rank \(rank) would start at epoch \(epoch) but rank 0 at epoch \(leaderEpoch): the ranks do not see the same checkpoint in .lab/checkpoints/; run every rank in one project folder (on several machines, a shared filesystem)."
         case let .unusable(step, file, reason):
             return "step '\(step)': checkpoint '\(file)' could not be loaded (\(reason)); it has been removed, run again to start the step over."
         }

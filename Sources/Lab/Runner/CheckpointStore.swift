@@ -38,6 +38,9 @@ final class CheckpointStore {
     /// Whether the loop passes a state value (`ctx.epochs(…, state:)`); `finished` must then pass it too.
     private(set) var expectsState = false
     private var lockDescriptor: Int32?
+    /// False on the ranks of a data-parallel run other than rank 0: they restore rank 0's
+    /// checkpoint but neither lock nor write it.
+    var writes = true
 
     init(root: URL, key: String, step: String, experiment: String, recorder: StepRecorder?) {
         self.folder = root.appendingPathComponent(key)
@@ -56,7 +59,7 @@ final class CheckpointStore {
     /// process holds it.
     /// - Throws: ``CacheError/io(operation:path:code:)`` when the lock file cannot be made.
     func lock() throws {
-        guard lockDescriptor == nil else { return }
+        guard writes, lockDescriptor == nil else { return }
         try FileIO.makeDirectories(folder.deletingLastPathComponent())
         if let fd = try FileLock.acquire(lockPath, blocking: false) { lockDescriptor = fd; return }
         print("[\(step)] waiting for the checkpoint's lock (held by another run of this step, or by lab cache gc)")
@@ -73,6 +76,7 @@ final class CheckpointStore {
 
     /// Removes the checkpoint (the step finished and its entry is committed) and releases the lock.
     func finish() {
+        guard writes else { return }
         try? FileManager.default.removeItem(at: folder)
         unlock()
     }
@@ -195,7 +199,7 @@ final class CheckpointStore {
         guard let module else { throw CheckpointError.finishedWithoutEpochs(step: step) }
         if expectsState && state == nil { throw CheckpointError.stateMissing(step: step) }
         if !expectsState && state != nil { throw CheckpointError.stateUnexpected(step: step) }
-        guard (epoch + 1) % every == 0 else { return }
+        guard writes, (epoch + 1) % every == 0 else { return }
         var tensors: [String: Tensor] = [:]
         for (k, v) in module.stateDict() { tensors["model." + k] = v }
         var metadata = ["epoch": "\(epoch)"]

@@ -35,6 +35,7 @@ extension Runner {
                 }
                 if case .hit(let folder) = lookup {
                     if restoreRecording(from: folder, step: node.name, runId: runId, logger: logger) {
+                        _ = try ranks?.agree(.cached, entry: key.hex)
                         hits[node.index] = folder
                         step.cacheHit = true
                         step.seconds = Date().timeIntervalSince(started)
@@ -49,6 +50,7 @@ extension Runner {
                 let alias = options.noCache ? nil : cutoffAlias(node, key: key)
                 if let alias, let (earlier, folder) = cache.lookup(alias: alias), earlier != key.hex,
                    restoreRecording(from: folder, step: node.name, runId: runId, logger: logger) {
+                    _ = try ranks?.agree(.cached, entry: earlier)
                     hits[node.index] = folder
                     step.cacheHit = true
                     step.seconds = Date().timeIntervalSince(started)
@@ -59,7 +61,10 @@ extension Runner {
                 }
                 step.status = "running"   // what a crash leaves behind: the step it happened in
                 store.recording("step '\(node.name)' (\(step.status))") { try store.record(step) }
+                // Data parallel: a training step runs on every rank, any other on this one (rank 0) alone.
+                _ = try ranks?.agree(node.kind == .train ? .everyRank : .leaderOnly, entry: key.hex)
                 try execute(node, key: key, runId: runId, logger: logger)
+                _ = try ranks?.outcome(true)
                 if let alias = alias ?? cutoffAlias(node, key: key) { cache.recordAlias(alias, for: key.hex) }
                 step.status = "succeeded"
                 step.seconds = Date().timeIntervalSince(started)

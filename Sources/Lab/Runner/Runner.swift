@@ -24,6 +24,8 @@ public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
         }
         let runner = try Runner(experiment: experiment, options: options, fingerprint: environment["LAB_FINGERPRINT"])
         if let request = options.export { exit(runner.export(request)) }
+        // Started by `lab run --nproc`: join the other ranks (rank 0 hosts the rendezvous).
+        runner.ranks = try Ranks.join(environment: environment)
         exit(runner.run())
     } catch {
         FileHandle.standardError.write(Data("error: \(error)\n".utf8))
@@ -48,6 +50,8 @@ final class Runner<C: ExperimentConfig> {
     /// This run's id and metric logger, once it is recorded (for steps recomputed on demand).
     var runId = ""
     var logger: MetricLogger?
+    /// This process's place in a data-parallel run; nil when it runs alone.
+    var ranks: Ranks?
 
     init(experiment: Experiment<C>, options: RunOptions, fingerprint: String?) throws {
         self.experiment = experiment
@@ -76,8 +80,9 @@ final class Runner<C: ExperimentConfig> {
     // MARK: running
 
     func run() -> Int32 {
+        if let ranks, !ranks.leads { return follow(ranks) }
         keys = computeKeys()
-        let runId = Self.newRunId()
+        let runId = ProcessInfo.processInfo.environment[Ranks.Key.runId] ?? Self.newRunId()
         let git: GitInfo?
         var notes: [String] = []
         // reports/ is Lab's own output, not the researcher's edit: it does not make the run dirty.
@@ -111,7 +116,8 @@ final class Runner<C: ExperimentConfig> {
         self.logger = logger
 
         let commit = git.map { ($0.commit.map { String($0.prefix(10)) } ?? "no commit") + ($0.isDirty ? ", dirty" : "") } ?? "no git"
-        print("run \(runId)  \(experiment.name)  (\(commit))\(options.smoke ? "  smoke" : "")")
+        let world = ranks.map { "  \($0.worldSize) ranks" } ?? ""
+        print("run \(runId)  \(experiment.name)  (\(commit))\(options.smoke ? "  smoke" : "")\(world)")
         for note in notes { print("  note: \(note)") }
         if options.explain { explain(heading: "explain:") }
 
@@ -180,6 +186,8 @@ final class Runner<C: ExperimentConfig> {
             values[index] = v
             return v
         } catch {
+            // A follower does not recompute alone (rank 0 decides what runs): it fails, and lab run reports it.
+            if let ranks, !ranks.leads { throw error }
             hits[index] = nil
             let key = keys[index]!
             print("  ! \(pad(node.name))  cache entry cannot be decoded (\(error)): evicted, recomputing")
@@ -201,7 +209,7 @@ final class Runner<C: ExperimentConfig> {
         StepEnvironment(config: config, seed: stepSeed(root: node.seedScope.root(options.seed), step: node.name), smoke: options.smoke,
                         device: .cpu, step: node.name, kind: node.kind.rawValue,
                         recorder: recorder ?? StepRecorder(artifactFolder: FileManager.default.temporaryDirectory, onLog: { _, _, _ in }),
-                        checkpoints: checkpoints)
+                        checkpoints: checkpoints, ranks: ranks)
     }
 
     func execute(_ node: Node, key: CacheKey, runId: String, logger: MetricLogger, streamLogs: Bool = true) throws {
@@ -268,13 +276,7 @@ final class Runner<C: ExperimentConfig> {
     static var unknownFingerprint: String { "libtorch \(Runtime.libtorchVersion); Lab sources unknown" }
 
     /// "20261129-110203-3f9a": the UTC start time and 4 random hex digits.
-    static func newRunId() -> String {
-        let formatter = DateFormatter()
-        formatter.dateFormat = "yyyyMMdd-HHmmss"
-        formatter.timeZone = TimeZone(identifier: "UTC")
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        return formatter.string(from: Date()) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
-    }
+    static func newRunId() -> String { makeRunId() }
 
     func keyPartsJSON(_ key: CacheKey) -> String {
         let data = (try? JSONSerialization.data(withJSONObject: key.recordedParts, options: [.sortedKeys])) ?? Data("{}".utf8)
@@ -304,6 +306,8 @@ final class Runner<C: ExperimentConfig> {
             // Field → the experiment's own value, for each field --set changed: the run is not the
             // experiment as declared, so its report is not published (see Reporting).
             "config_overrides": configOverrides(),
+            // Data-parallel ranks (lab run --nproc); their gradients are averaged, so results agree with one process's within float rounding.
+            "world_size": ranks?.worldSize ?? 1,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
@@ -311,4 +315,13 @@ final class Runner<C: ExperimentConfig> {
 
     lazy var width: Int = experiment.nodes.map(\.name.count).max() ?? 8
     func pad(_ name: String) -> String { name.count > 60 ? String(name.prefix(59)) + "…" : name.padding(toLength: min(max(width, name.count), 60), withPad: " ", startingAt: 0) }
+}
+
+/// A new run id, "20261129-110203-3f9a": the UTC start time and 4 random hex digits.
+package func makeRunId() -> String {
+    let formatter = DateFormatter()
+    formatter.dateFormat = "yyyyMMdd-HHmmss"
+    formatter.timeZone = TimeZone(identifier: "UTC")
+    formatter.locale = Locale(identifier: "en_US_POSIX")
+    return formatter.string(from: Date()) + "-" + String(format: "%04x", UInt16.random(in: 0...UInt16.max))
 }

@@ -33,7 +33,7 @@ public struct DataLoader<Batch>: Sendable {
     /// The number of samples.
     public let count: Int
     /// Samples per batch.
-    public let batchSize: Int
+    public private(set) var batchSize: Int
     /// Whether each epoch visits the samples in a new seeded order (else in index order).
     public let shuffle: Bool
     /// The seed of the orders.
@@ -72,6 +72,15 @@ public struct DataLoader<Batch>: Sendable {
         precondition(worldSize >= 1 && (0..<worldSize).contains(rank), "DataLoader: rank \(rank) of world size \(worldSize)")
         var copy = self
         copy.shard = Shard(rank: rank, worldSize: worldSize)
+        return copy
+    }
+
+    /// This loader with batches of `batchSize` samples (the same orders).
+    /// - Precondition: `batchSize ≥ 1`.
+    public func resized(batchSize: Int) -> DataLoader {
+        precondition(batchSize >= 1, "DataLoader: batchSize must be at least 1, got \(batchSize)")
+        var copy = self
+        copy.batchSize = batchSize
         return copy
     }
 

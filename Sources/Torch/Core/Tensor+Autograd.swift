@@ -35,6 +35,7 @@ extension Tensor {
     ///   - createGraph: record the backward pass itself (for higher-order gradients).
     public func backward(_ gradient: Tensor? = nil, retainGraph: Bool = false, createGraph: Bool = false) {
         statusCall(lt_backward(handle, gradient?.handle, retainGraph || createGraph ? 1 : 0, createGraph ? 1 : 0))
+        AutogradHooks.afterBackward?()
     }
 
     /// The same data, cut from the autograd graph.
@@ -74,4 +75,16 @@ public func clipGradNorm(_ parameters: [Tensor], maxNorm: Double) -> Double {
         for g in grads { g.mul_(coefficient) }
         return total.item()
     }
+}
+
+/// What runs after every ``Tensor/backward(_:retainGraph:createGraph:)`` of this process:
+/// Lab's data parallelism averages the model's gradients over the ranks there, where
+/// DistributedDataParallel does, so that an experiment's training loop is the same with one
+/// rank or many. Set by the runner for the length of a training step, nil otherwise.
+package enum AutogradHooks {
+    nonisolated(unsafe) package static var afterBackward: (() -> Void)?
+
+    /// Reports a hook's failure as a failing tensor operation: thrown by the enclosing
+    /// `withError` (a step's), or stopping the process outside one.
+    package static func fail(_ message: String) { raise(message) }
 }

@@ -62,3 +62,17 @@ public final class ProcessGroup: @unchecked Sendable {
         try withError { statusCall(lt_group_barrier(handle)) }
     }
 }
+
+extension ProcessGroup {
+    /// Every rank's `tensor` concatenated along dimension 0 in rank order, differentiable as
+    /// `torch.distributed.nn.all_gather` (open_clip's `gather_with_grad`): backward sums the
+    /// gradient every rank's loss sends to this rank's rows. A CLIP loss over the gathered
+    /// embeddings of N ranks with batch B each sees the N·B − 1 negatives of one process
+    /// with batch N·B, and, with gradients averaged over the ranks, takes its step.
+    /// Every rank's `tensor` must have the same shape.
+    public func allGatherWithGradient(_ tensor: Tensor) throws -> Tensor {
+        var out: lt_tensor?
+        try withError { statusCall(lt_group_allgather_grad(handle, tensor.handle, &out)) }
+        return Tensor(handle: out!)
+    }
+}
