@@ -121,6 +121,37 @@ Lab.main(experiment)
         #expect(text.contains("rank 1 of 2") && text.contains("rank 1 epoch 3 done"), "\(text)")
     }
 
+    /// Two machines' worth of `lab run`, each with one rank, meeting at `--master`: the
+    /// result is the one-machine two-rank run's, and only machine 0 records a run.
+    @Test func twoMachinesMeetAtTheMaster() throws {
+        let box = try Self.sandbox()
+        let port = try Self.freePort()
+        let machine1 = try box.start(Sandbox.lab, ["run", "ddp.swift", "--nnodes", "2", "--node-rank", "1", "--master", "127.0.0.1:\(port)"])
+        let machine0 = try box.lab("run", "ddp.swift", "--nnodes", "2", "--node-rank", "0", "--master", "127.0.0.1:\(port)")
+        let output1 = String(decoding: machine1.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        machine1.0.waitUntilExit()
+        #expect(machine0.status == 0, "\(machine0.output)")
+        #expect(machine1.0.terminationStatus == 0, "\(output1)")
+        #expect(machine0.output.contains("2 ranks (1 on this machine, machine 0 of 2)"), "\(machine0.output)")
+        let local = try box.lab("run", "ddp.swift", "--nproc", "2", "--no-cache")
+        let a = try #require(Self.exact(machine0)), b = try #require(Self.exact(local))
+        // Each launcher here gives its rank both cores, the one-machine run one each: thread counts may move the last bits.
+        #expect(abs(a.wsum - b.wsum) / b.wsum < 1e-6 && abs(a.loss - b.loss) < 1e-6, "\(a) \(b)")
+        let ls = try box.lab("ls")
+        #expect(ls.output.components(separatedBy: "ddp").count - 1 == 2, "machine 1 records nothing: \(ls.output)")
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
     /// A rank that fails in a step fails the run with that rank's message, recorded in the
     /// run; a batch the ranks cannot split evenly is refused with what to do.
     @Test func aFailingRankFailsTheRunWithItsMessage() throws {
