@@ -39,9 +39,11 @@ bench: deps
 	.build/release/TorchBench --export-serve .build/bench/serve-model
 	$(PYTHON) bench/serve_bench.py --lab .build/release/lab --export .build/bench/serve-model \
 		--threads $(THREADS) --out .build/bench/serve.json
+	$(PYTHON) bench/dist_bench.py --torchbench .build/release/TorchBench --python $(PYTHON) \
+		--rounds $(ROUNDS) --out .build/bench/dist.json
 	$(PYTHON) bench/report.py \
 		$(foreach i,$(shell seq $(ROUNDS)),--lab .build/bench/lab-$(i).json --peer .build/bench/peer-$(i).json) \
-		--lab .build/bench/runner.json --serve .build/bench/serve.json \
+		--lab .build/bench/runner.json --serve .build/bench/serve.json --dist .build/bench/dist.json \
 		--out-json bench/results.json --out-md bench/RESULTS.md
 	cat bench/RESULTS.md
 

@@ -245,6 +245,64 @@ if let folder = option("--export-pretrained") {
     exit(0)
 }
 
+if let rankText = option("--dist-rank"), let rank = Int(rankText), let port = option("--dist-port").flatMap(Int.init) {
+    // `make bench`'s distributed figures, Lab's side (bench/dist_bench.py starts two of these,
+    // and bench/dist_peer.py under torchrun for PyTorch's): allreduce of 1, 10 and 100 MB of
+    // float32, and data-parallel training of the reference model at 128 samples per rank
+    // with Lab's mechanism: rank 0's weights broadcast, gradients averaged in 25 MiB buckets
+    // after every backward() (the hook `lab run --nproc` installs). Fixed step counts: every
+    // rank must make the same collectives.
+    let world = option("--dist-world").flatMap(Int.init) ?? 2
+    let group = try ProcessGroup(port: port, rank: rank, worldSize: world, timeout: .seconds(300))
+    var out: [String: Double] = [:]
+    for (megabytes, reps) in [(1, 40), (10, 12), (100, 4)] {
+        let t = Tensor.ones([megabytes * (1 << 20) / 4])
+        for _ in 0..<2 { try group.allReduce([t]) }
+        var times: [Double] = []
+        for _ in 0..<reps {
+            try group.barrier()
+            let start = now()
+            try group.allReduce([t])
+            times.append(now() - start)
+        }
+        out["allreduce_\(megabytes)mb_ms"] = times.sorted()[times.count / 2] * 1e3
+    }
+    manualSeed(0)
+    let model = CLIP()
+    try group.broadcastState(of: model)
+    let parameters = model.parameters()
+    AutogradHooks.afterBackward = { try! group.averageGradients(parameters) }
+    let optimizer = AdamW(parameters, learningRate: 1e-3)
+    manualSeed(UInt64(1 + rank))
+    let (images, tokens) = inputs(128)
+    func step() { optimizer.zeroGrad(); model.loss(images, tokens).backward(); optimizer.step() }
+    for _ in 0..<3 { step() }
+    var best = 0.0
+    for _ in 0..<3 {
+        try group.barrier()
+        let start = now()
+        for _ in 0..<20 { step() }
+        best = max(best, Double(20 * 128 * world) / (now() - start))
+    }
+    out["ddp_train_b256_2ranks"] = best
+    // The same steps without the averaging: the compute part of a step, for the projection.
+    AutogradHooks.afterBackward = nil
+    var bestLocal = 0.0
+    for _ in 0..<3 {
+        let start = now()
+        for _ in 0..<20 { step() }
+        bestLocal = max(bestLocal, Double(20 * 128) / (now() - start))
+    }
+    out["ddp_compute_b128_per_rank"] = bestLocal
+    out["gradient_mb"] = Double(parameters.map(\.count).reduce(0, +) * 4) / Double(1 << 20)
+    try group.barrier()
+    if rank == 0, let path = option("--out") {
+        let data = try JSONSerialization.data(withJSONObject: ["lab": out], options: [.prettyPrinted, .sortedKeys])
+        try data.write(to: URL(fileURLWithPath: path))
+    }
+    exit(0)
+}
+
 if let folder = option("--export-serve") {
     // `make bench`'s serving model: clip-fashion's CLIP (same towers and sizes, seeded
     // weights: throughput does not depend on training) as a TorchScript export that both
