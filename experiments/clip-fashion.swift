@@ -68,12 +68,16 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
     //: AdamW with a linear warm-up over the first epoch's first tenth, then cosine decay.
     //: Every batch is a contrastive problem among `batchSize` pairs; pairs of the same class
     //: are (wrongly) treated as negatives, which is CLIP's situation with web captions too.
+    //: Run on N ranks (`lab run --nproc N`), each rank embeds `batchSize / N` pairs and the
+    //: loss gathers every rank's embeddings, so the contrastive problem stays the same.
     let model = lab.train("clip", data, model: { ctx, data in
         makeCLIP(vocabularySize: data.tokenizer.count, maxLength: ctx.config.maxLength)
     }) { ctx, model, data in
         let epochs = ctx.smoke ? 1 : ctx.config.epochs
-        let loader = DataLoader(tensors: [data.train.images, data.train.tokens], batchSize: min(ctx.config.batchSize, data.train.count),
-                                seed: ctx.seed, dropLast: true)
+        // With `lab run --nproc N`: each rank takes batchSize / N of every batch, and the loss
+        // gathers all ranks' embeddings, so every pair still has batchSize − 1 negatives.
+        let loader = try ctx.shard(DataLoader(tensors: [data.train.images, data.train.tokens],
+                                              batchSize: min(ctx.config.batchSize, data.train.count), seed: ctx.seed, dropLast: true))
         let perEpoch = loader.batchesPerEpoch
         let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
                                                         weightDecay: ctx.config.weightDecay),
@@ -85,7 +89,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         model.train()
         for epoch in try ctx.epochs(epochs, training: training, state: &last) {
             for (b, batch) in loader.epoch(epoch).enumerated() {
-                let loss = model.loss(["image": batch[0], "text": batch[1]])
+                let loss = try model.loss(["image": batch[0], "text": batch[1]], gather: ctx.gathered)
                 training.step(loss)
                 let step = training.steps - 1
                 if b % 20 == 0 || b == perEpoch - 1 {
@@ -94,7 +98,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
                     ctx.log("loss", last, step: step)
                     ctx.log("temperature", 1 / model.scale.item(), step: step)
                 }
-                progress.update(step + 1, samplesPerUnit: loader.batchSize)
+                progress.update(step + 1, samplesPerUnit: loader.batchSize * ctx.worldSize)
             }
             let accuracy = zeroShotClassifier(model, data, length: ctx.config.maxLength)
                 .accuracy(model, images: data.test.images[0..<monitored], targets: data.test.labels[0..<monitored])
@@ -105,7 +109,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         ctx.figure("accuracy", .lines(series: ["zero-shot accuracy (1,000 test images)"], yLabel: "accuracy", logScale: false))
         ctx.figure("temperature", .lines(series: ["temperature"], yLabel: "1 / logit scale", logScale: false))
         return TrainingSummary(finalLoss: last, steps: training.steps,
-                               samplesPerSecond: Double(training.steps * loader.batchSize) / Date().timeIntervalSince(start))
+                               samplesPerSecond: Double(training.steps * loader.batchSize * ctx.worldSize) / Date().timeIntervalSince(start))
     }
 
     //: ## Zero-shot classification and retrieval

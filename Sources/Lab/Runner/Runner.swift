@@ -186,8 +186,12 @@ final class Runner<C: ExperimentConfig> {
             values[index] = v
             return v
         } catch {
-            // A follower does not recompute alone (rank 0 decides what runs): it fails, and lab run reports it.
-            if let ranks, !ranks.leads { throw error }
+            // Data parallel: no rank recomputes alone (the others would not join a training step's
+            // collectives). Rank 0 evicts the entry, so that the next run computes it; the step fails.
+            if let ranks {
+                if ranks.leads { _ = try? cache.remove(key: keys[index]!.hex) }
+                throw UpstreamFailure(node: node, error: error)
+            }
             hits[index] = nil
             let key = keys[index]!
             print("  ! \(pad(node.name))  cache entry cannot be decoded (\(error)): evicted, recomputing")

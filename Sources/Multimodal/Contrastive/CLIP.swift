@@ -84,12 +84,17 @@ public final class CLIP: Module {
     /// - Parameters:
     ///   - inputs: modality name → (B, …) batch; at least two modalities.
     ///   - weights: modality pair → weight (either order); pairs not named weigh 1.
+    ///   - gather: applied to every tower's (B, D) embeddings before the loss; in a
+    ///     data-parallel run, `ctx.gathered` (all ranks' rows, with their gradient), so that
+    ///     the loss is the global batch's: N ranks with B pairs each see N·B − 1 negatives
+    ///     per pair. The identity by default.
     /// - Returns: a 0-d tensor, the (weighted) mean of the pairwise symmetric InfoNCE losses.
-    public func loss(_ inputs: [String: Tensor], weights: [ModalityPair: Double] = [:]) -> Tensor {
+    public func loss(_ inputs: [String: Tensor], weights: [ModalityPair: Double] = [:],
+                     gather: (Tensor) throws -> Tensor = { $0 }) rethrows -> Tensor {
         let names = modalities.filter { inputs[$0] != nil }
         precondition(names.count >= 2 && names.count == inputs.count,
                      "CLIP.loss: inputs \(inputs.keys.sorted()) must name at least two of the towers \(modalities)")
-        let embeddings = names.map { embed($0, inputs[$0]!) }
+        let embeddings = try names.map { try gather(embed($0, inputs[$0]!)) }
         let pairWeights = names.map { a in names.map { b in weights[ModalityPair(a, b)] ?? 1 } }
         return multimodalInfoNCE(embeddings, logitScale: scale, pairWeights: pairWeights)
     }
