@@ -84,13 +84,17 @@ public final class CLIP: Module {
     /// - Parameters:
     ///   - inputs: modality name → (B, …) batch; at least two modalities.
     ///   - weights: modality pair → weight (either order); pairs not named weigh 1.
-    ///   - gather: applied to every tower's (B, D) embeddings before the loss; in a
-    ///     data-parallel run, `ctx.gathered` (all ranks' rows, with their gradient), so that
-    ///     the loss is the global batch's: N ranks with B pairs each see N·B − 1 negatives
-    ///     per pair. The identity by default.
     /// - Returns: a 0-d tensor, the (weighted) mean of the pairwise symmetric InfoNCE losses.
+    public func loss(_ inputs: [String: Tensor], weights: [ModalityPair: Double] = [:]) -> Tensor {
+        loss(inputs, weights: weights, gather: { $0 })
+    }
+
+    /// ``loss(_:weights:)`` over gathered embeddings: `gather` is applied to every tower's
+    /// (B, D) embeddings before the loss. In a data-parallel run pass `ctx.gathered` (all
+    /// ranks' rows, with their gradient): the loss is then the global batch's, and N ranks
+    /// with B pairs each see N·B − 1 negatives per pair, as one process with N·B pairs.
     public func loss(_ inputs: [String: Tensor], weights: [ModalityPair: Double] = [:],
-                     gather: (Tensor) throws -> Tensor = { $0 }) rethrows -> Tensor {
+                     gather: (Tensor) throws -> Tensor) rethrows -> Tensor {
         let names = modalities.filter { inputs[$0] != nil }
         precondition(names.count >= 2 && names.count == inputs.count,
                      "CLIP.loss: inputs \(inputs.keys.sorted()) must name at least two of the towers \(modalities)")
