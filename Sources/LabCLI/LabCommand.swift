@@ -39,6 +39,18 @@ func projectRoot() -> URL {
     URL(fileURLWithPath: ProjectRoot.find())
 }
 
+/// Compiles an experiment file (cached by content) and sets what its binary reads from the
+/// environment: `LAB_ROOT`, the experiment's repository wherever `lab` runs from (its .lab/
+/// and reports/, D17), and `LAB_FINGERPRINT`, the library's. Returns the binary.
+func compileExperiment(_ file: String) throws -> URL {
+    setenv("LAB_ROOT", ProjectRoot.find(experimentFile: file), 1)
+    let compiler = try ExperimentCompiler()
+    let binary = try compiler.binary(for: URL(fileURLWithPath: file))
+    setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
+    setenv("LAB_ROOT", projectRoot().path, 1)
+    return binary
+}
+
 func openStore() throws -> RunStore {
     let path = projectRoot().appendingPathComponent(".lab/lab.sqlite").path
     guard FileManager.default.fileExists(atPath: path) else {

@@ -52,12 +52,7 @@ struct RunCommand: ParsableCommand {
     }
 
     func run() throws {
-        // The experiment's repository, wherever `lab` runs from: its .lab/ and reports/ (D17).
-        setenv("LAB_ROOT", ProjectRoot.find(experimentFile: file), 1)
-        let compiler = try ExperimentCompiler()
-        let binary = try compiler.binary(for: URL(fileURLWithPath: file))
-        setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
-        setenv("LAB_ROOT", projectRoot().path, 1)
+        let binary = try compileExperiment(file)
         if seeds > 1 {
             try runSeeds(binary: binary)
             return

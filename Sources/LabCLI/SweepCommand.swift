@@ -67,12 +67,8 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        setenv("LAB_ROOT", ProjectRoot.find(experimentFile: file), 1)
-        let compiler = try ExperimentCompiler()
-        let binary = try compiler.binary(for: URL(fileURLWithPath: file))
-        setenv("LAB_FINGERPRINT", compiler.fingerprint, 1)
+        let binary = try compileExperiment(file)
         let root = projectRoot()
-        setenv("LAB_ROOT", root.path, 1)
         let plan = try SweepPlan.make(grids: grids, random: random, seed: options.seed)
 
         // Every point's config must parse before any runs: the binary checks it (`keys`).
