@@ -70,8 +70,7 @@ struct ExperimentCompiler {
         // above the experiment's own, so its gutter would be off by two.
         process.arguments = ["swiftc", main.path, "-o", temporary.path, "-diagnostic-style", "llvm"] + flags
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        guard ChildExit.wait(for: process)?.succeeded == true else {
             try? FileManager.default.removeItem(at: temporary)
             throw ExitCode(1)   // swiftc has printed the errors with file and line
         }

@@ -82,8 +82,7 @@ struct ExportCommand: ParsableCommand {
         process.environment = environment
         fflush(nil)
         try process.run()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else { throw ExitCode(2) }
+        guard ChildExit.wait(for: process)?.succeeded == true else { throw ExitCode(2) }
         return folder
     }
 }

@@ -36,9 +36,9 @@ struct KeyProbe {
         process.standardOutput = output   // its errors go straight to ours
         try process.run()
         let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
-            throw Failure(file: file.path, reason: "its binary exited \(process.terminationStatus) computing keys (its error is above)")
+        let exit = ChildExit.wait(for: process)
+        guard let exit, exit.succeeded else {
+            throw Failure(file: file.path, reason: "its binary ended with \(exit?.description ?? "no status") computing keys (its error is above)")
         }
         do {
             return try ComputedKeys.decode(data)

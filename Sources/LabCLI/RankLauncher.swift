@@ -64,7 +64,6 @@ struct RankLauncher {
         print("lab run: \(world) ranks (\(nproc) on this machine\(nnodes > 1 ? ", machine \(nodeRank) of \(nnodes)" : "")) at \(address); "
               + "ranks other than 0 write to \(folder.path.replacingOccurrences(of: root.path + "/", with: ""))/")
         fflush(nil)
-        let exits = ExitOrder()
         var ranks: [Started] = []
         for local in 0..<nproc {
             let rank = nodeRank * nproc + local
@@ -86,51 +85,58 @@ struct RankLauncher {
                 process.standardError = handle
                 log = file
             }
-            process.terminationHandler = { _ in exits.append(rank) }
             try process.run()
             ranks.append(Started(rank: rank, process: process, log: log, failureFile: failureFile))
         }
 
         // Watch: the first rank to fail (in the order they exited) is the cause; stop the rest.
-        var cause: Started?
+        // Exits are polled from the kernel (ChildExit), not Foundation's termination notices.
+        var ended: [(rank: Int, exit: ChildExit)] = []
+        func poll() {
+            for r in ranks where !ended.contains(where: { $0.rank == r.rank }) {
+                if let exit = ChildExit.poll(r.process) { ended.append((r.rank, exit)) }
+            }
+        }
+        func firstFailure() -> (Started, ChildExit)? {
+            ended.first { !$0.exit.succeeded }.flatMap { e in ranks.first { $0.rank == e.rank }.map { ($0, e.exit) } }
+        }
+        var cause: (rank: Started, exit: ChildExit)?
         var stopping = false
-        while ranks.contains(where: { $0.process.isRunning }) {
+        poll()
+        while ended.count < ranks.count {
+            let running = ranks.filter { r in !ended.contains { $0.rank == r.rank } }
             if Self.interrupted != 0 && !stopping {
                 stopping = true
-                for r in ranks where r.process.isRunning { kill(r.process.processIdentifier, Self.interrupted == SIGINT ? SIGINT : SIGTERM) }
+                for r in running { kill(r.process.processIdentifier, Self.interrupted == SIGINT ? SIGINT : SIGTERM) }
             }
-            if cause == nil, !stopping, let failed = exits.order.lazy.compactMap({ rank in ranks.first { $0.rank == rank } })
-                .first(where: { $0.process.terminationStatus != 0 || $0.process.terminationReason == .uncaughtSignal }) {
+            if cause == nil, !stopping, let failed = firstFailure() {
                 cause = failed
                 stopping = true
-                Self.stop(ranks.filter { $0.process.isRunning }.map(\.process))
+                Self.stop(running.map(\.process))
             }
             usleep(20_000)
+            poll()
         }
         if Self.interrupted != 0 { return 130 }
-        if cause == nil, let failed = exits.order.lazy.compactMap({ rank in ranks.first { $0.rank == rank } })
-            .first(where: { $0.process.terminationStatus != 0 || $0.process.terminationReason == .uncaughtSignal }) {
-            cause = failed
-        }
+        if cause == nil { cause = firstFailure() }
         guard let cause else { return 0 }
-        if cause.rank == 0 { return cause.process.terminationStatus }   // rank 0 recorded its own failure
-        let message = describe(cause)
+        if cause.rank.rank == 0 { return cause.exit.status }   // rank 0 recorded its own failure
+        let message = describe(cause.rank, cause.exit)
         FileHandle.standardError.write(Data("error: \(message)\n".utf8))
-        if nodeRank == 0 { recordFailure(runId: runId, rank: cause, message: message) }
+        if nodeRank == 0 { recordFailure(runId: runId, rank: cause.rank, message: message) }
         return 1
     }
 
     /// What happened to a failed rank, for the terminal and the run's record.
-    private func describe(_ rank: Started) -> String {
+    private func describe(_ rank: Started, _ exit: ChildExit) -> String {
         let log = rank.log.map { " (its output: \($0.path.replacingOccurrences(of: root.path + "/", with: "")))" } ?? ""
         if let data = try? Data(contentsOf: rank.failureFile), let failure = try? JSONDecoder().decode(Ranks.Failure.self, from: data) {
             return "rank \(rank.rank) failed in step '\(failure.step)' at \(failure.location): \(failure.message)\(log)"
         }
-        if rank.process.terminationReason == .uncaughtSignal {
-            let signal = rank.process.terminationStatus
+        if case .signaled(let signal) = exit {
             return "rank \(rank.rank) (pid \(rank.process.processIdentifier)) was killed by signal \(signal)\(Self.signalName(signal))\(log)"
         }
-        return "rank \(rank.rank) exited with status \(rank.process.terminationStatus)\(log)"
+        return "rank \(rank.rank) exited with status \(exit.status)\(log)"
     }
 
     /// Marks the run failed with a follower's message (rank 0 was stopped, and recorded
@@ -162,8 +168,8 @@ struct RankLauncher {
     private static func stop(_ processes: [Process]) {
         for p in processes { kill(p.processIdentifier, SIGTERM) }
         let deadline = Date().addingTimeInterval(10)
-        while processes.contains(where: \.isRunning) && Date() < deadline { usleep(20_000) }
-        for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        while processes.contains(where: { ChildExit.poll($0) == nil }) && Date() < deadline { usleep(20_000) }
+        for p in processes where ChildExit.poll(p) == nil { kill(p.processIdentifier, SIGKILL) }
     }
 
     private static func signalName(_ signal: Int32) -> String {
@@ -195,12 +201,4 @@ struct RankLauncher {
         guard bound else { throw ValidationError("cannot find a free port on 127.0.0.1: \(String(cString: strerror(errno)))") }
         return Int(UInt16(bigEndian: address.sin_port))
     }
-}
-
-/// The ranks in the order their processes ended (termination handlers run on another thread).
-private final class ExitOrder: @unchecked Sendable {
-    private let lock = NSLock()
-    private var ranks: [Int] = []
-    func append(_ rank: Int) { lock.withLock { ranks.append(rank) } }
-    var order: [Int] { lock.withLock { ranks } }
 }

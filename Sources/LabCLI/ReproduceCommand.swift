@@ -286,8 +286,8 @@ extension ReproduceCommand {
             FileHandle.standardOutput.write(chunk)
             output.append(chunk)
         }
-        process.waitUntilExit()
-        if process.terminationStatus == 130 { throw ExitCode(130) }
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let status = ChildExit.wait(for: process)?.status ?? 1
+        if status == 130 { throw ExitCode(130) }
+        return (status, String(decoding: output, as: UTF8.self))
     }
 }

@@ -92,9 +92,9 @@ struct RunCommand: ParsableCommand {
                 FileHandle.standardOutput.write(chunk)
                 output += String(decoding: chunk, as: UTF8.self)
             }
-            process.waitUntilExit()
-            if process.terminationStatus != 0 { failures += 1 }
-            if process.terminationStatus == 130 { throw ExitCode(130) }
+            let status = ChildExit.wait(for: process)?.status ?? 1
+            if status != 0 { failures += 1 }
+            if status == 130 { throw ExitCode(130) }
             if let line = output.split(separator: "\n").first(where: { $0.hasPrefix("run ") }) {
                 ids.append(String(line.split(separator: " ")[1]))
             }

@@ -4,7 +4,7 @@ import Lab
 
 /// A sweep's points as one Slurm array job: `sweep.sh` holds one `case` per task, each running
 /// the compiled experiment with its point's arguments and run id against this project's
-/// `.lab/`; `sbatch --wait --array=0-(n−1)` submits it and returns when every task has ended.
+/// `.lab/`; `sbatch --array=0-(n−1)` submits it, and `squeue` is polled until every task has ended.
 struct SlurmSubmission {
     let binary: URL
     let folder: URL
@@ -17,16 +17,20 @@ struct SlurmSubmission {
     let partition: String?
     let time: String?
 
-    /// Writes the script, submits it and waits. Returns the job id.
-    /// - Throws: `ValidationError` when sbatch is missing or refuses the job (its message).
-    func run() throws -> String {
-        guard let sbatch = Self.which("sbatch") else {
-            throw ValidationError("--slurm needs sbatch on PATH (Slurm's client); scripts/slurm start runs a one-machine cluster to try it")
+    /// Writes the script, submits it, and waits until none of its tasks is queued or running,
+    /// printing the job's state whenever it changes (so a job the cluster cannot schedule is
+    /// seen, with Slurm's reason, rather than waited on in silence). Ctrl-C cancels the job.
+    /// Returns the job id.
+    /// - Throws: `ValidationError` when sbatch is missing or refuses the job (its message),
+    ///   or when the controller cannot be reached for `controllerPatience` seconds.
+    func run(pollInterval: TimeInterval = 2, controllerPatience: TimeInterval = 300) throws -> String {
+        guard let sbatch = Self.which("sbatch"), let squeue = Self.which("squeue") else {
+            throw ValidationError("--slurm needs sbatch and squeue on PATH (Slurm's client); scripts/slurm start runs a one-machine cluster to try it")
         }
         let script = folder.appendingPathComponent("sweep.sh")
         try FileIO.writeDurably(Data(self.script().utf8), to: script)
         chmod(script.path, 0o755)
-        var args = ["--parsable", "--wait", "--job-name", "lab-sweep", "--array", "0-\(arguments.count - 1)" + (limit.map { "%\($0)" } ?? ""),
+        var args = ["--parsable", "--job-name", "lab-sweep", "--array", "0-\(arguments.count - 1)" + (limit.map { "%\($0)" } ?? ""),
                     "--cpus-per-task", String(cpusPerTask), "--output", folder.appendingPathComponent("point-%a.log").path,
                     "--chdir", root.path]
         if let partition { args += ["--partition", partition] }
@@ -36,12 +40,47 @@ struct SlurmSubmission {
         fflush(nil)
         let result = try SweepCommand.capture(URL(fileURLWithPath: sbatch), args)
         let lines = result.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-        // --parsable prints "jobid[;cluster]" first; --wait exits non-zero when a task failed (reported per point).
-        guard let job = lines.first(where: { !$0.isEmpty && $0.allSatisfy { $0.isNumber || $0 == ";" } })?.split(separator: ";").first else {
+        // --parsable prints "jobid[;cluster]".
+        guard result.status == 0, let job = lines.first(where: { !$0.isEmpty && $0.allSatisfy { $0.isNumber || $0 == ";" } })?.split(separator: ";").first.map(String.init) else {
             throw ValidationError("sbatch did not accept the sweep: \(result.output.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        print("  Slurm job \(job) ended (sbatch exit \(result.status))")
-        return String(job)
+        print("  Slurm job \(job) submitted; waiting for its tasks (Ctrl-C cancels the job)")
+        fflush(nil)
+        SweepCommand.interrupted = 0
+        signal(SIGINT) { _ in SweepCommand.interrupted = 1 }
+        var last = ""
+        var unreachableSince: Date?
+        while true {
+            if SweepCommand.interrupted != 0 {
+                if let scancel = Self.which("scancel") { _ = try? SweepCommand.capture(URL(fileURLWithPath: scancel), [job]) }
+                print("  interrupted: Slurm job \(job) cancelled")
+                throw ExitCode(130)
+            }
+            // One line per task or pending range: "state reason".
+            let queue = try SweepCommand.capture(URL(fileURLWithPath: squeue), ["-h", "-r", "-j", job, "-o", "%T %r"])
+            if queue.status != 0 && !queue.output.contains("Invalid job id") {
+                let since = unreachableSince ?? Date()
+                unreachableSince = since
+                if Date().timeIntervalSince(since) > controllerPatience {
+                    throw ValidationError("squeue has failed for \(Int(controllerPatience)) s, so Slurm job \(job) cannot be followed: \(queue.output.trimmingCharacters(in: .whitespacesAndNewlines)). Its tasks may still run; `squeue -j \(job)` shows them, and `lab sweep` again collects what they recorded")
+                }
+            } else {
+                unreachableSince = nil
+                let states = queue.status == 0 ? queue.output.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } : []
+                if states.isEmpty { break }
+                let summary = Dictionary(grouping: states, by: { $0 }).sorted { $0.key < $1.key }
+                    .map { "\($0.value.count) \($0.key.lowercased().replacingOccurrences(of: " none", with: "").replacingOccurrences(of: " (null)", with: ""))" }
+                    .joined(separator: ", ")
+                if summary != last {
+                    print("  Slurm job \(job): \(summary)")
+                    fflush(nil)
+                    last = summary
+                }
+            }
+            usleep(useconds_t(pollInterval * 1_000_000))
+        }
+        print("  Slurm job \(job) ended")
+        return job
     }
 
     /// The array job's script: the environment `lab` sets for an experiment, then the task's point.

@@ -156,11 +156,12 @@ struct SweepCommand: ParsableCommand {
                 running.append((next, process))
                 next += 1
             }
-            for r in running where !r.process.isRunning {
-                let status = r.process.terminationStatus == 0 ? "succeeded" : "failed (exit \(r.process.terminationStatus))"
-                print("  point \(r.index + 1)/\(arguments.count)  \(plan.assignments(r.index).joined(separator: " "))  run \(runIds[r.index])  \(status)")
+            let ended = running.compactMap { r in ChildExit.poll(r.process).map { (r.index, $0) } }
+            for (index, exit) in ended {
+                let status = exit.succeeded ? "succeeded" : "failed (\(exit))"
+                print("  point \(index + 1)/\(arguments.count)  \(plan.assignments(index).joined(separator: " "))  run \(runIds[index])  \(status)")
             }
-            running.removeAll { !$0.process.isRunning }
+            running.removeAll { r in ended.contains { $0.0 == r.index } }
             if interrupted && next < arguments.count { next = arguments.count }
             usleep(50_000)
         }
@@ -217,7 +218,6 @@ struct SweepCommand: ParsableCommand {
         process.standardError = pipe
         try process.run()
         let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+        return (ChildExit.wait(for: process)?.status ?? 1, String(decoding: data, as: UTF8.self))
     }
 }

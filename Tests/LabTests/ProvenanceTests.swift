@@ -425,10 +425,10 @@ final class Scratch {
         try process.run()
         let out = output.fileHandleForReading.readDataToEndOfFile()
         let err = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0 else {
+        let status = Sandbox.wait(process)
+        guard status == 0 else {
             throw GitFailed(
-                arguments: arguments, status: process.terminationStatus,
+                arguments: arguments, status: status,
                 stderr: String(decoding: err, as: UTF8.self))
         }
         let text = String(decoding: out, as: UTF8.self)

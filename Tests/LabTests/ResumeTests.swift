@@ -82,7 +82,7 @@ Lab.main(experiment)
         #expect(output.contains(marker), "never saw '\(marker)': \(output)")
         Foundation.kill(process.processIdentifier, SIGKILL)
         output += String(decoding: handle.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
+        _ = Sandbox.wait(process)
         return output
     }
 
@@ -168,8 +168,7 @@ Lab.main(experiment)
         }
         let second = try box.lab("run", "resume.swift")
         let rest = String(decoding: first.1.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        first.0.waitUntilExit()
-        #expect(first.0.terminationStatus == 0, "\(early + rest)")
+        #expect(Sandbox.wait(first.0) == 0, "\(early + rest)")
         #expect(second.status == 0, "\(second.output)")
         #expect(!second.output.contains("resuming"), "the live checkpoint is the first run's: \(second.output)")
         #expect(second.output.contains("another run is computing this step"), "\(second.output)")

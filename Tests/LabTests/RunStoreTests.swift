@@ -51,8 +51,8 @@ private func output(of executable: String, _ arguments: [String]) throws -> Stri
     process.standardOutput = pipe
     try process.run()
     let data = pipe.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    #expect(process.terminationStatus == 0, "\(executable) \(arguments) exited \(process.terminationStatus)")
+    let status = Sandbox.wait(process)
+    #expect(status == 0, "\(executable) \(arguments) exited \(status)")
     return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
 }
 

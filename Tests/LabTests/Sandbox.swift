@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+import Lab
 
 /// A temporary project with a git repository, where tests write experiment files and run
 /// the real `lab` command built by `swift build`.
@@ -60,12 +61,42 @@ final class Sandbox {
         try run(Sandbox.lab, arguments, environment: environment)
     }
 
-    /// Runs `executable ARGS` from the sandbox's root, or from `folder`, and waits.
-    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil) throws -> Result {
+    /// How long one command of a test may run before it is killed and the test fails.
+    /// Nothing in the suite comes near it; it turns a hang into a failure that names the
+    /// command, inside CI's time.
+    static let commandTimeout: TimeInterval = 600
+
+    /// Runs `executable ARGS` from the sandbox's root, or from `folder`, and waits: at most
+    /// `timeout` seconds, after which the command is killed, the test fails naming it, and
+    /// the status is 124 (as timeout(1) reports).
+    func run(_ executable: String, _ arguments: [String], environment: [String: String] = [:], in folder: URL? = nil,
+             timeout: TimeInterval = Sandbox.commandTimeout) throws -> Result {
         let process = try start(executable, arguments, environment: environment, in: folder)
-        let output = process.1.fileHandleForReading.readDataToEndOfFile()
-        process.0.waitUntilExit()
-        return Result(status: process.0.terminationStatus, output: String(decoding: output, as: UTF8.self))
+        let output = OutputReader(process.1.fileHandleForReading)
+        let command = ([executable] + arguments).joined(separator: " ")
+        let status = Sandbox.wait(process.0, timeout: timeout, command: command)
+        // The pipe ends when the command and everything it started have closed it; a daemon it
+        // left holding the pipe would keep it open, so wait only a while for the rest.
+        guard let text = output.text(waiting: 30) else {
+            Issue.record("`\(command)` ended, but something it started still holds its output open (a daemon should write to /dev/null)")
+            return Result(status: status, output: output.partial)
+        }
+        return Result(status: status, output: text)
+    }
+
+    /// Waits for a started process to end: its exit status, or the signal that ended it (as
+    /// `Process.terminationStatus` reports). The kernel is asked (ChildExit), since
+    /// Foundation's `waitUntilExit` can miss a child's end. After `timeout` seconds the process
+    /// is killed, the test fails naming `command`, and the status is 124.
+    static func wait(_ process: Process, timeout: TimeInterval = commandTimeout, command: String? = nil) -> Int32 {
+        if let exit = ChildExit.wait(for: process, timeout: timeout) {
+            if case .signaled(let signal) = exit { return signal }
+            return exit.status
+        }
+        kill(process.processIdentifier, SIGKILL)
+        ChildExit.wait(for: process, timeout: 10)
+        Issue.record("`\(command ?? process.executableURL?.path ?? "a command")` did not end within \(Int(timeout)) s and was killed")
+        return 124
     }
 
     /// Starts `lab ARGS` without waiting: (process, pipe of its merged output).
@@ -99,6 +130,34 @@ final class Sandbox {
     }
 
     enum SandboxError: Error { case command(String, String) }
+}
+
+/// Reads a pipe to its end on a thread of its own, so a caller can stop waiting for it.
+final class OutputReader: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    private let done = DispatchSemaphore(value: 0)
+
+    init(_ handle: FileHandle) {
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = handle.availableData
+                if chunk.isEmpty { break }
+                lock.withLock { data.append(chunk) }
+            }
+            done.signal()
+        }
+    }
+
+    /// Everything read so far.
+    var partial: String { lock.withLock { String(decoding: data, as: UTF8.self) } }
+
+    /// The whole output once the pipe has ended, or nil if it has not within `seconds`.
+    func text(waiting seconds: TimeInterval) -> String? {
+        guard done.wait(timeout: .now() + seconds) == .success else { return nil }
+        done.signal()
+        return partial
+    }
 }
 
 extension Sandbox {

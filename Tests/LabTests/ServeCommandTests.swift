@@ -74,8 +74,7 @@ import Testing
         let (lastStatus, _) = try await inFlight
         #expect(lastStatus == 200)
         let rest = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        #expect(process.terminationStatus == 0, "\(rest)")
+        #expect(Sandbox.wait(process) == 0, "\(rest)")
         #expect(rest.contains("lab serve: stopped"), "\(rest)")
     }
 
