@@ -36,6 +36,13 @@ guard let libtorch = findLibtorch() else {
     exit(1)
 }
 
+// A CUDA build of PyTorch has libtorch_cuda beside libtorch_cpu: linked (kept even though no
+// symbol of it is named, since loading it is what registers CUDA with ATen), Device.cuda works.
+// Without it the build is CPU-only and CUDA calls fail with a message saying so.
+let cudaLinking: [LinkerSetting] = FileManager.default.fileExists(atPath: libtorch + "/lib/libtorch_cuda.so")
+    ? [.unsafeFlags(["-Xlinker", "--no-as-needed", "-Xlinker", "-ltorch_cuda"])]
+    : []
+
 let package = Package(
     name: "Lab",
     platforms: [.macOS(.v14)],
@@ -79,7 +86,7 @@ let package = Package(
                 .linkedLibrary("torch_cpu"),
                 .linkedLibrary("c10"),
                 .linkedLibrary("stdc++"),
-            ]
+            ] + cudaLinking
         ),
         .target(
             name: "Torch",

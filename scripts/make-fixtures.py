@@ -318,7 +318,29 @@ def dtypes():
     print("dtypes.safetensors")
 
 
-FAMILIES = {"ops": ops, "layers": layers, "losses": losses, "optim": optim, "dtypes": dtypes}
+def autocast():
+    """Mixed precision: ops under torch.autocast("cpu", dtype), their gradients float32 again.
+    Written fresh by the tests on their own machine and compared bit for bit (bfloat16 kernels
+    differ between CPUs), never committed."""
+    c = Cases()
+    g = torch.Generator().manual_seed(11)
+    def r(*shape):
+        return torch.randn(*shape, generator=g)
+    def under(dtype, fn):
+        def run(*args):
+            with torch.autocast("cpu", dtype=dtype):
+                return fn(*args)
+        return run
+    c.add("bf16_linear", under(torch.bfloat16, lambda x, w, b: F.linear(x, w, b)), r(4, 8), r(6, 8), r(6))
+    c.add("bf16_matmul", under(torch.bfloat16, lambda a, b: a @ b), r(3, 5), r(5, 7))
+    c.add("bf16_conv2d", under(torch.bfloat16, lambda x, w, b: F.conv2d(x, w, b, padding=1)), r(2, 3, 6, 6), r(4, 3, 3, 3), r(4))
+    c.add("fp16_linear", under(torch.float16, lambda x, w, b: F.linear(x, w, b)), r(4, 8), r(6, 8), r(6))
+    # An op autocast leaves alone: float32 in, float32 out.
+    c.add("bf16_untouched", under(torch.bfloat16, lambda x: torch.tanh(x)), r(3, 4))
+    c.save("autocast.safetensors")
+
+
+FAMILIES = {"ops": ops, "layers": layers, "losses": losses, "optim": optim, "dtypes": dtypes, "autocast": autocast}
 
 if __name__ == "__main__":
     # `--out DIR` writes elsewhere (a test writes fresh reference values on its own machine

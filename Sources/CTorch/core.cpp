@@ -3,6 +3,8 @@
 #include "internal.hpp"
 
 #include <ATen/Parallel.h>
+#include <ATen/autocast_mode.h>
+#include <ATen/detail/CUDAHooksInterface.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <mutex>
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -89,6 +91,46 @@ int32_t lt_cuda_device_count(void) {
         return at::hasCUDA() ? static_cast<int32_t>(at::detail::getCUDAHooks().deviceCount()) : 0;
     } catch (...) { return 0; }
 }
+int32_t lt_cuda_has_cuda(void) { return at::hasCUDA() ? 1 : 0; }
+int32_t lt_cuda_is_available(void) {
+    try {
+        return at::hasCUDA() && at::detail::getCUDAHooks().deviceCount() > 0 ? 1 : 0;
+    } catch (...) { return 0; }
+}
+lt_status lt_cuda_synchronize(int32_t index) {
+    LT_GUARD({
+        check_device(1, index);
+        at::detail::getCUDAHooks().deviceSynchronize(static_cast<c10::DeviceIndex>(index));
+    });
+}
+
+// MARK: autocast (as torch.autocast: per-thread state, a nesting count, a cast cache)
+static at::DeviceType autocast_device(int32_t dev) { return dev == 1 ? at::kCUDA : at::kCPU; }
+lt_status lt_autocast_enter(int32_t dev, int32_t dtype, int32_t enabled, int64_t *previous) {
+    LT_GUARD({
+        if (dev == 1 && enabled) check_device(1, 0);
+        auto type = autocast_device(dev);
+        auto scalar = static_cast<at::ScalarType>(dtype);
+        if (enabled && scalar != at::kBFloat16 && scalar != at::kHalf)
+            throw std::runtime_error(std::string("autocast runs in bfloat16 or float16, not ") + c10::toString(scalar));
+        bool was = at::autocast::is_autocast_enabled(type);
+        auto old = at::autocast::get_autocast_dtype(type);
+        *previous = (was ? 1 : 0) | (static_cast<int64_t>(old) << 1);
+        at::autocast::set_autocast_enabled(type, enabled != 0);
+        at::autocast::set_autocast_dtype(type, scalar);
+        at::autocast::increment_nesting();
+    });
+}
+lt_status lt_autocast_exit(int32_t dev, int64_t previous) {
+    LT_GUARD({
+        auto type = autocast_device(dev);
+        if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();
+        at::autocast::set_autocast_enabled(type, (previous & 1) != 0);
+        at::autocast::set_autocast_dtype(type, static_cast<at::ScalarType>(previous >> 1));
+    });
+}
+int32_t lt_autocast_enabled(int32_t dev) { return at::autocast::is_autocast_enabled(autocast_device(dev)) ? 1 : 0; }
+
 lt_status lt_manual_seed(uint64_t seed) { LT_GUARD(at::manual_seed(seed)); }
 lt_status lt_cpu_generator_get_state(lt_tensor *out) {
     LT_GUARD({

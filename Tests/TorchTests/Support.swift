@@ -21,13 +21,13 @@ enum Fixture {
     nonisolated(unsafe) private static var freshFiles: [String: Safetensors.File]?
 
     /// Reference values written now, on this machine, by the project's `.venv` PyTorch
-    /// (`scripts/make-fixtures.py --only optim layers --out DIR`, once per test process):
+    /// (`scripts/make-fixtures.py --only optim layers autocast --out DIR`, once per test process):
     /// where the same ops run on the same libtorch and CPU, Lab must match them bit for bit.
     /// Nil, with a recorded issue, when that Python is missing or the script fails.
     static func fresh(_ name: String) -> Safetensors.File? {
         lock.lock()
         defer { lock.unlock() }
-        if freshFiles == nil { freshFiles = writeFresh(["optim", "layers"]) }
+        if freshFiles == nil { freshFiles = writeFresh(["optim", "layers", "autocast"]) }
         guard let file = freshFiles?[name] else {
             Issue.record("no fresh reference values for '\(name)' (see the issue above)")
             return nil

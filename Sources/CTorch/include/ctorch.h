@@ -45,6 +45,14 @@ int32_t lt_get_num_interop_threads(void);
 const char *lt_version(void);          // e.g. "2.13.0"
 const char *lt_parallel_info(void);    // at::get_parallel_info()
 int32_t lt_cuda_device_count(void);    // 0 when the build has no CUDA
+int32_t lt_cuda_has_cuda(void);        // 1 when the build has CUDA support
+int32_t lt_cuda_is_available(void);    // 1 when the build has CUDA and a device is present
+lt_status lt_cuda_synchronize(int32_t index);   // an error without CUDA
+// Autocast for device type 0 (CPU) or 1 (CUDA), as torch.autocast: enter returns the previous
+// state in *previous, which exit restores. dtype is a ScalarType code (bfloat16 15, float16 5).
+lt_status lt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled, int64_t *previous);
+lt_status lt_autocast_exit(int32_t device_type, int64_t previous);
+int32_t lt_autocast_enabled(int32_t device_type);
 lt_status lt_manual_seed(uint64_t seed);
 /// The default CPU generator's full state (a uint8 tensor, as `torch.get_rng_state()`).
 lt_status lt_cpu_generator_get_state(lt_tensor *out);

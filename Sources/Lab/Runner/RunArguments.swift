@@ -29,6 +29,10 @@ public struct RunArguments: ParsableArguments, Sendable {
     @Option(help: "The root seed (each step's seed derives from it and the step's name; data steps use 0 unless declared seed: .run).")
     public var seed: UInt64 = 0
 
+    /// `--device cpu|cuda:N`: where the steps compute (`ctx.device`); nil: the best available.
+    @Option(help: ArgumentHelp("The device the steps compute on (ctx.device): cpu or cuda:N. Default: cuda:0 where the linked libtorch has CUDA and a GPU is present, else cpu.", valueName: "device"))
+    public var device: String?
+
     /// The defaults: no overrides, root seed 0.
     public init() {}
 
@@ -41,6 +45,7 @@ public struct RunArguments: ParsableArguments, Sendable {
         if dryRun { out.append("--dry-run") }
         if noCache { out.append("--no-cache") }
         out += ["--seed", String(seed)]
+        if let device { out += ["--device", device] }
         return out
     }
 }

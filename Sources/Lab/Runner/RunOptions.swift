@@ -14,6 +14,8 @@ package struct RunOptions: Sendable, Equatable {
     package var noCache = false
     /// The root seed.
     package var seed: UInt64 = 0
+    /// `--device`: where the steps compute; by default the best available (``Runtime/bestDevice``).
+    package var device: Device = .cpu
     /// `keys`: print every step's cache key as JSON and exit; nothing runs (`lab status`).
     package var keysOnly = false
     /// `export RUN STEP --format F --out DIR`: write a recorded run's trained model (`lab export`).
@@ -48,7 +50,27 @@ package struct RunOptions: Sendable, Equatable {
         options.dryRun = parsed.dryRun
         options.noCache = parsed.noCache
         options.seed = parsed.seed
+        options.device = try device(parsed.device)
         return options
+    }
+
+    /// The device `--device` names, checked against the linked libtorch and this machine; the
+    /// best available without it.
+    /// - Throws: ``LabError/badArguments(_:)`` naming the value and what to do.
+    static func device(_ text: String?) throws -> Device {
+        guard let text else { return Runtime.bestDevice }
+        guard let device = Device(parsing: text) else {
+            throw LabError.badArguments("--device \(text): write cpu, cuda or cuda:N (N counts from 0)")
+        }
+        guard case .cuda(let index) = device else { return device }
+        let count = Runtime.cudaDeviceCount
+        if count == 0 {
+            throw LabError.badArguments("--device \(text): the linked libtorch \(Runtime.libtorchVersion) \(Runtime.isCUDABuild ? "finds no CUDA device on this machine" : "was built without CUDA"); use --device cpu, or build Lab against a CUDA build of PyTorch 2.x (LIBTORCH=…/site-packages/torch) on a machine with a GPU")
+        }
+        if index >= count {
+            throw LabError.badArguments("--device \(text): this machine has \(count) CUDA device\(count == 1 ? "" : "s") (cuda:0\(count > 1 ? "…cuda:\(count - 1)" : ""))")
+        }
+        return device
     }
 }
 

@@ -18,7 +18,7 @@ public func main<C: ExperimentConfig>(_ experiment: Experiment<C>) -> Never {
             let config = try experiment.config.overriding(options.assignments)
             let keys = StepKeys(experiment: experiment, config: config, source: try SourceFile.compiled(path: experiment.file),
                                 fingerprint: environment["LAB_FINGERPRINT"] ?? Runner<C>.unknownFingerprint,
-                                seed: options.seed, smoke: options.smoke)
+                                seed: options.seed, smoke: options.smoke, device: options.device)
             print(keys.json())
             exit(0)
         }
@@ -74,7 +74,7 @@ final class Runner<C: ExperimentConfig> {
 
     func computeKeys() -> [Int: CacheKey] {
         StepKeys(experiment: experiment, config: config, source: source, fingerprint: fingerprint,
-                 seed: options.seed, smoke: options.smoke).compute()
+                 seed: options.seed, smoke: options.smoke, device: options.device).compute()
     }
 
     // MARK: running
@@ -211,7 +211,7 @@ final class Runner<C: ExperimentConfig> {
 
     func environment(for node: Node, recorder: StepRecorder?, checkpoints: CheckpointStore? = nil) -> StepEnvironment {
         StepEnvironment(config: config, seed: stepSeed(root: node.seedScope.root(options.seed), step: node.name), smoke: options.smoke,
-                        device: .cpu, step: node.name, kind: node.kind.rawValue,
+                        device: options.device, step: node.name, kind: node.kind.rawValue,
                         recorder: recorder ?? StepRecorder(artifactFolder: FileManager.default.temporaryDirectory, onLog: { _, _, _ in }),
                         checkpoints: checkpoints, ranks: ranks)
     }
@@ -312,6 +312,8 @@ final class Runner<C: ExperimentConfig> {
             "config_overrides": configOverrides(),
             // Data-parallel ranks (lab run --nproc); their gradients are averaged, so results agree with one process's within float rounding.
             "world_size": ranks?.worldSize ?? 1,
+            // Where the steps computed (--device); part of every step's key.
+            "device": options.device.description,
         ]
         let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)

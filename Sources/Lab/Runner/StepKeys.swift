@@ -11,6 +11,8 @@ struct StepKeys<C: ExperimentConfig> {
     let fingerprint: String
     let seed: UInt64
     let smoke: Bool
+    /// Where the steps compute: results differ in the last bits between devices, so it is a key part.
+    var device: Device = .cpu
 
     /// The key of each step, by the step's index in the experiment.
     func compute() -> [Int: CacheKey] {
@@ -32,7 +34,7 @@ struct StepKeys<C: ExperimentConfig> {
                 "config": sha256Hex(configText),
                 "upstream": sha256Hex(upstream),
                 "seed": sha256Hex(String(stepSeed(root: node.seedScope.root(seed), step: node.name))),
-                "mode": sha256Hex("smoke=\(smoke) device=cpu"),
+                "mode": sha256Hex("smoke=\(smoke) device=\(device)"),
                 "library": sha256Hex(fingerprint),
             ]
             result[node.index] = CacheKey(parts: parts, configFields: reads == nil ? nil : covered,

@@ -13,6 +13,15 @@ public enum Device: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// Parses PyTorch's spelling: "cpu", "cuda" (device 0) or "cuda:N".
+    public init?(parsing text: String) {
+        let t = text.lowercased()
+        if t == "cpu" { self = .cpu; return }
+        if t == "cuda" { self = .cuda(0); return }
+        guard t.hasPrefix("cuda:"), let index = Int(t.dropFirst(5)), index >= 0 else { return nil }
+        self = .cuda(index)
+    }
+
     /// PyTorch's spelling: "cpu" or "cuda:N".
     public var description: String {
         switch self {

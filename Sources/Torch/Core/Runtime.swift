@@ -34,6 +34,21 @@ public enum Runtime {
     public static var parallelInfo: String { String(cString: lt_parallel_info()) }
     /// The number of CUDA devices (0 with a CPU-only libtorch).
     public static var cudaDeviceCount: Int { Int(lt_cuda_device_count()) }
+    /// Whether the linked libtorch was built with CUDA (whether or not a GPU is present).
+    public static var isCUDABuild: Bool { lt_cuda_has_cuda() != 0 }
+    /// Whether CUDA can be used: the linked libtorch was built with it and a device is present
+    /// (`torch.cuda.is_available()`).
+    public static var isCUDAAvailable: Bool { lt_cuda_is_available() != 0 }
+    /// The device to compute on when none is named: `cuda:0` where CUDA is available, else the CPU.
+    public static var bestDevice: Device { isCUDAAvailable ? .cuda(0) : .cpu }
+
+    /// Waits until every kernel queued on `device` has finished, as `torch.cuda.synchronize()`;
+    /// for timing GPU work. On the CPU there is nothing to wait for, and it returns at once.
+    /// - Throws: ``TorchError/operation(_:)`` for a CUDA device this libtorch or machine lacks.
+    public static func synchronize(_ device: Device) throws {
+        guard case .cuda(let index) = device else { return }
+        try withError { statusCall(lt_cuda_synchronize(Int32(index))) }
+    }
 
     /// Makes libtorch pick deterministic algorithms (errors where an op has none),
     /// as `torch.use_deterministic_algorithms(True)`.

@@ -1,0 +1,44 @@
+import Foundation
+import Testing
+@testable import Lab
+
+/// `lab run --device`: checked before anything runs, recorded with the run, a key part, and
+/// what `ctx.device` says.
+@Suite struct DeviceOptionTests {
+    static let experiment = """
+    import Lab
+
+    struct Config: ExperimentConfig { var n = 3 }
+    struct Where: Codable { var device: String }
+
+    let experiment = Experiment("where", config: Config()) { lab in
+        let numbers = lab.data("numbers") { ctx in Where(device: String(ctx.config.n)) }
+        lab.step("device", numbers, kind: .train) { ctx, _ in Where(device: ctx.device.description) }
+    }
+
+    Lab.main(experiment)
+    """
+
+    @Test func aDeviceIsCheckedRecordedAndPartOfTheKey() throws {
+        let box = try Sandbox()
+        try box.write("where.swift", Self.experiment)
+        try box.commitAll()
+
+        let malformed = try box.lab("run", "where.swift", "--device", "gpu")
+        #expect(malformed.status != 0 && malformed.output.contains("--device gpu: write cpu, cuda or cuda:N"), "\(malformed.output)")
+        if !Torch.Runtime.isCUDABuild {
+            let cuda = try box.lab("run", "where.swift", "--device", "cuda:0")
+            #expect(cuda.status != 0 && cuda.output.contains("--device cuda:0: the linked libtorch") && cuda.output.contains("was built without CUDA"), "\(cuda.output)")
+        }
+        let store = box.root.appendingPathComponent(".lab/lab.sqlite").path
+        #expect(try !FileManager.default.fileExists(atPath: store) || RunStore(path: store).runs().isEmpty, "a refused device runs and records nothing")
+
+        let cpu = try box.lab("run", "where.swift", "--device", "cpu")
+        #expect(cpu.status == 0, "\(cpu.output)")
+        let byDefault = try box.lab("run", "where.swift")
+        #expect(byDefault.cached.contains("device") == (Torch.Runtime.bestDevice == .cpu), "the default is the best device: \(byDefault.output)")
+        let run = try #require(try RunStore(path: store).runs().first { $0.id == cpu.runId })
+        let environment = try JSONSerialization.jsonObject(with: Data(run.environment.utf8)) as? [String: Any]
+        #expect(environment?["device"] as? String == "cpu", "\(run.environment)")
+    }
+}
