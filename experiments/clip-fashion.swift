@@ -24,6 +24,10 @@ struct Config: ExperimentConfig {
     var maxLength = 12
     /// Training images used by the pixel-space baseline (logistic regression).
     var baselineImages = 5000
+    /// The training step's arithmetic: `fp32`, or mixed precision with `bf16` or `fp16`
+    /// (autocast runs the convolutions and matrix products in the lower precision; weights
+    /// stay float32; `fp16` adds a gradient scaler).
+    var precision = Precision.float32
 }
 
 struct TrainingSummary: Codable {
@@ -81,7 +85,8 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         let perEpoch = loader.batchesPerEpoch
         let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
                                                         weightDecay: ctx.config.weightDecay),
-                                schedule: CosineWithWarmup(warmupSteps: max(1, perEpoch / 10), totalSteps: epochs * perEpoch))
+                                schedule: CosineWithWarmup(warmupSteps: max(1, perEpoch / 10), totalSteps: epochs * perEpoch),
+                                scaler: ctx.config.precision == .float16 ? GradScaler() : nil)
         let monitored = min(1000, data.test.count)
         let progress = ctx.progress("batch", total: epochs * perEpoch)
         let start = Date()
@@ -89,7 +94,9 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         model.train()
         for epoch in try ctx.epochs(epochs, training: training, state: &last) {
             for (b, batch) in loader.epoch(epoch).enumerated() {
-                let loss = try model.loss(["image": batch[0], "text": batch[1]], gather: ctx.gathered)
+                let loss = try withAutocast(ctx.config.precision) {
+                    try model.loss(["image": batch[0], "text": batch[1]], gather: ctx.gathered)
+                }
                 training.step(loss)
                 let step = training.steps - 1
                 if b % 20 == 0 || b == perEpoch - 1 {

@@ -115,6 +115,17 @@ import Testing
         #expect(big.scale == 1.5e38)
         for (a, b) in zip(overflowing.parameters(), before) { expectIdentical(a.detached(), b, "the skipped step changed nothing") }
 
+        // Training with a scaler: the same step as without one, and a skipped overflowing step.
+        let (withScaler, scalerOptimizer) = model()
+        Training(withScaler, optimizer: scalerOptimizer, scaler: GradScaler(initialScale: 4096)).step((withScaler(x) - y).square().mean())
+        for (a, b) in zip(withScaler.parameters(), plain.parameters()) { expectIdentical(a, b, "Training.step through a scaler") }
+        let (skipped, skippedOptimizer) = model()
+        let skippedBefore = skipped.parameters().map { $0.detached().clone() }
+        let training = Training(skipped, optimizer: skippedOptimizer, scaler: GradScaler(initialScale: 3e38))
+        training.step((skipped(x) - y).square().mean() * 10)
+        #expect(training.steps == 1 && training.scaler?.scale == 1.5e38)
+        for (a, b) in zip(skipped.parameters(), skippedBefore) { expectIdentical(a.detached(), b, "Training skipped the overflowing step") }
+
         let off = GradScaler(enabled: false)
         let loss = Tensor.ones([1])
         #expect(off.scale(loss) === loss)

@@ -18,6 +18,8 @@ public final class Training {
     public let scheduler: LRScheduler?
     /// The joint 2-norm the gradients are clipped to before each optimizer step, if any.
     public let maxGradientNorm: Double?
+    /// The loss scaler of float16 training, if any (``GradScaler``).
+    public let scaler: GradScaler?
     /// Optimizer steps taken so far (restored with a checkpoint).
     public private(set) var steps = 0
 
@@ -25,20 +27,33 @@ public final class Training {
     /// - Parameters:
     ///   - maxGradientNorm: clip the gradients of `optimizer.parameters` to this joint
     ///     2-norm before each step (``clipGradNorm(_:maxNorm:)``); nil: no clipping.
-    public init(_ model: Module, optimizer: any Optimizer, schedule: (any LRSchedule)? = nil, maxGradientNorm: Double? = nil) {
+    ///   - scaler: for float16 mixed precision: the loss is scaled before backward, the
+    ///     gradients unscaled before clipping, and a step with a non-finite gradient skipped.
+    ///     Its scale is not checkpointed: a resumed run starts again from the initial scale.
+    public init(_ model: Module, optimizer: any Optimizer, schedule: (any LRSchedule)? = nil, maxGradientNorm: Double? = nil,
+                scaler: GradScaler? = nil) {
         self.model = model
         self.optimizer = optimizer
         self.scheduler = schedule.map { LRScheduler(optimizer, schedule: $0) }
         self.maxGradientNorm = maxGradientNorm
+        self.scaler = scaler
     }
 
     /// One optimization step on `loss` (a scalar): zeroes the gradients, back-propagates,
-    /// clips when asked, steps the optimizer and then the schedule.
+    /// clips when asked, steps the optimizer and then the schedule. With a ``scaler``, the
+    /// loss is scaled, the gradients unscaled before clipping, and the optimizer step skipped
+    /// when a gradient is not finite (the schedule still steps, as in PyTorch's loop).
     public func step(_ loss: Tensor) {
         optimizer.zeroGrad()
-        loss.backward()
+        (scaler?.scale(loss) ?? loss).backward()
+        scaler?.unscale(optimizer)
         if let maxGradientNorm { clipGradNorm(optimizer.parameters, maxNorm: maxGradientNorm) }
-        optimizer.step()
+        if let scaler {
+            scaler.step(optimizer)
+            scaler.update()
+        } else {
+            optimizer.step()
+        }
         scheduler?.step()
         steps += 1
     }
