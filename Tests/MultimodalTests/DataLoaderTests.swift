@@ -69,6 +69,29 @@ import Torch
     /// Sharding for data parallelism: the ranks' parts of an epoch are disjoint, equal, cover
     /// the epoch but its uneven tail, change with the epoch, and the b-th batches of all ranks
     /// together are the b-th batch of one loader with W times the batch size.
+    @Test func onTheCPUALoaderToADeviceGivesTheSameBatches() {
+        manualSeed(5)
+        let x = Tensor.randn([20, 3]), y = Tensor.arange(0, 20, dtype: .int64)
+        let loader = DataLoader(tensors: [x, y], batchSize: 6, seed: 2)
+        let moved = loader.to(.cpu)
+        for (a, b) in zip(Array(loader.epoch(1)), Array(moved.epoch(1))) {
+            #expect(a.map { $0.asArray(Float.self) } == b.map { $0.asArray(Float.self) })
+            #expect(b.allSatisfy { $0.device == .cpu && !$0.isPinned })
+        }
+    }
+
+    @Test(.enabled(if: Runtime.isCUDAAvailable, "no CUDA device"))
+    func onAGPUBatchesArrivePinnedCopiesOfTheRows() {
+        manualSeed(5)
+        let x = Tensor.randn([20, 3]), y = Tensor.arange(0, 20, dtype: .int64)
+        let loader = DataLoader(tensors: [x, y], batchSize: 6, seed: 2)
+        let moved = loader.to(.cuda(0))
+        for (a, b) in zip(Array(loader.epoch(1)), Array(moved.epoch(1))) {
+            #expect(b.allSatisfy { $0.device == .cuda(0) })
+            #expect(a.map { $0.asArray(Float.self) } == b.map { $0.to(.cpu).asArray(Float.self) })
+        }
+    }
+
     @Test func shardsSplitEachEpochAsOneLoaderWithTheWholeBatch() {
         let whole = DataLoader(count: 103, batchSize: 12, seed: 5) { $0 }
         let ranks = (0..<3).map { DataLoader(count: 103, batchSize: 4, seed: 5) { $0 }.sharded(rank: $0, worldSize: 3) }

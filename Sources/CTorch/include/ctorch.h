@@ -53,6 +53,44 @@ lt_status lt_cuda_synchronize(int32_t index);   // an error without CUDA
 lt_status lt_autocast_enter(int32_t device_type, int32_t dtype, int32_t enabled, int64_t *previous);
 lt_status lt_autocast_exit(int32_t device_type, int64_t previous);
 int32_t lt_autocast_enabled(int32_t device_type);
+
+// CUDA (cuda.cpp). Streams are (id, device index) pairs as c10::Stream packs them; every call
+// that needs a GPU fails with a message naming the fix when the build has no CUDA or the index
+// is out of range.
+typedef struct lt_event_s *lt_event;
+lt_status lt_cuda_stream_current(int32_t index, int64_t *id);
+/// A stream from libtorch's pool of the device (as torch.cuda.Stream()).
+lt_status lt_cuda_stream_new(int32_t index, int32_t high_priority, int64_t *id);
+/// Makes `id` the current stream of its device; *previous receives the one it replaces.
+lt_status lt_cuda_stream_exchange(int64_t id, int32_t index, int64_t *previous);
+lt_status lt_cuda_stream_synchronize(int64_t id, int32_t index);
+lt_status lt_cuda_stream_query(int64_t id, int32_t index, int32_t *done);
+/// A CUDA event (timing = 1: it can be timed, as torch.cuda.Event(enable_timing=True)); free with lt_cuda_event_free.
+lt_status lt_cuda_event_new(int32_t timing, lt_event *out);
+lt_status lt_cuda_event_record(lt_event event, int64_t stream, int32_t index);
+/// Makes `stream` wait for the event (as Event.wait(stream)).
+lt_status lt_cuda_event_wait(lt_event event, int64_t stream, int32_t index);
+lt_status lt_cuda_event_synchronize(lt_event event);
+lt_status lt_cuda_event_query(lt_event event, int32_t *done);
+/// Milliseconds from `start` to `end` (both recorded, both complete).
+lt_status lt_cuda_event_elapsed_ms(lt_event start, lt_event end, double *ms);
+void lt_cuda_event_free(lt_event event);
+/// A copy of `t` in page-locked host memory (as Tensor.pin_memory()); an error without CUDA.
+lt_status lt_pin_memory(lt_tensor t, lt_tensor *out);
+int32_t lt_is_pinned(lt_tensor t);     // 0 without CUDA
+/// `t` on the device, copied asynchronously when non_blocking = 1 and the copy allows it.
+lt_status lt_to_device(lt_tensor t, int32_t dev, int32_t idx, int32_t non_blocking, lt_tensor *out);
+/// torch.backends switches: 0 cuda.matmul.allow_tf32, 1 cudnn.allow_tf32, 2 cudnn.benchmark,
+/// 3 cudnn.deterministic. Settable in every build; only CUDA kernels read them. -1: unknown.
+int32_t lt_backend_flag(int32_t which);
+lt_status lt_set_backend_flag(int32_t which, int32_t on);
+int64_t lt_cuda_runtime_version(void);   // e.g. 13000 for CUDA 13.0; 0 without CUDA
+int64_t lt_cudnn_version(void);          // e.g. 91000; 0 without cuDNN
+/// The caching allocator's bytes on the device: stats[0] allocated, [1] peak allocated,
+/// [2] reserved, [3] peak reserved.
+lt_status lt_cuda_memory(int32_t index, int64_t *stats);
+lt_status lt_cuda_reset_peak_memory(int32_t index);
+lt_status lt_cuda_empty_cache(void);
 lt_status lt_manual_seed(uint64_t seed);
 /// The default CPU generator's full state (a uint8 tensor, as `torch.get_rng_state()`).
 lt_status lt_cpu_generator_get_state(lt_tensor *out);

@@ -44,7 +44,9 @@ public struct DataLoader<Batch>: Sendable {
     public let prefetch: Bool
     /// The part of every epoch this rank takes, for data parallelism (``sharded(rank:worldSize:)``); nil: all of it.
     public private(set) var shard: Shard?
-    private let make: @Sendable ([Int]) -> Batch
+    private var make: @Sendable ([Int]) -> Batch
+    /// Applied to each batch on the consuming thread, after `make` (``to(_:)``'s copies).
+    private var deliver: (@Sendable (Batch) -> Batch)?
 
     /// Rank `rank` of `worldSize` data-parallel ranks.
     public struct Shard: Sendable, Equatable {
@@ -110,32 +112,34 @@ public struct DataLoader<Batch>: Sendable {
     public func epoch(_ epoch: Int) -> Epoch {
         let order = order(epoch: epoch)
         let groups = (0..<batchesPerEpoch).map { b in Array(order[(b * batchSize)..<min((b + 1) * batchSize, order.count)]) }
-        return Epoch(groups: groups, make: make, prefetch: prefetch)
+        return Epoch(groups: groups, make: make, deliver: deliver, prefetch: prefetch)
     }
 
     /// One epoch's batches: iterate it once.
     public struct Epoch: Sequence, Sendable {
         let groups: [[Int]]
         let make: @Sendable ([Int]) -> Batch
+        let deliver: (@Sendable (Batch) -> Batch)?
         let prefetch: Bool
 
         /// The indices of each batch, in order.
         public var indices: [[Int]] { groups }
 
         /// Makes the batches in order, each one while the previous is used when prefetching.
-        public func makeIterator() -> Iterator { Iterator(groups: groups, make: make, prefetch: prefetch) }
+        public func makeIterator() -> Iterator { Iterator(groups: groups, make: make, deliver: deliver, prefetch: prefetch) }
     }
 
     /// Yields an epoch's batches; with prefetching, starts the next one before returning.
     public final class Iterator: IteratorProtocol {
         private let groups: [[Int]]
         private let make: @Sendable ([Int]) -> Batch
+        private let deliver: (@Sendable (Batch) -> Batch)?
         private let prefetch: Bool
         private var position = 0
         private var pending: Pending?
 
-        init(groups: [[Int]], make: @escaping @Sendable ([Int]) -> Batch, prefetch: Bool) {
-            self.groups = groups; self.make = make; self.prefetch = prefetch
+        init(groups: [[Int]], make: @escaping @Sendable ([Int]) -> Batch, deliver: (@Sendable (Batch) -> Batch)?, prefetch: Bool) {
+            self.groups = groups; self.make = make; self.deliver = deliver; self.prefetch = prefetch
         }
 
         /// The next batch, or nil after the last.
@@ -145,7 +149,7 @@ public struct DataLoader<Batch>: Sendable {
             pending = nil
             position += 1
             if prefetch, position < groups.count { pending = Pending(groups[position], make) }
-            return batch
+            return deliver.map { $0(batch) } ?? batch
         }
 
         deinit { _ = pending?.wait() }   // a batch being made finishes before its inputs may go
@@ -197,6 +201,22 @@ extension DataLoader {
         let boxed = UncheckedSamples(samples)
         self.init(count: samples.count, batchSize: batchSize, shuffle: shuffle, seed: seed, dropLast: dropLast,
                   prefetch: prefetch) { indices in collate(indices.map { boxed.samples[$0] }) }
+    }
+}
+
+extension DataLoader where Batch == [Tensor] {
+    /// This loader with its batches on `device`, as PyTorch's `DataLoader(pin_memory=True)` with
+    /// `batch.to(device, non_blocking=True)`: for a CUDA device each batch is made in pinned host
+    /// memory (on the background thread when prefetching) and copied to the GPU asynchronously
+    /// on the thread that takes it, so the copy overlaps with the previous step's kernels. For
+    /// the CPU it is this loader unchanged.
+    public func to(_ device: Device) -> DataLoader {
+        guard device != .cpu else { return self }
+        var copy = self
+        let make = self.make
+        copy.make = { indices in make(indices).map { $0.device == .cpu ? $0.pinned() : $0 } }
+        copy.deliver = { batch in batch.map { $0.to(device, nonBlocking: true) } }
+        return copy
     }
 }
 

@@ -50,6 +50,39 @@ public enum Runtime {
         try withError { statusCall(lt_cuda_synchronize(Int32(index))) }
     }
 
+    /// The CUDA runtime the linked libtorch was built with, e.g. "13.0"; nil without CUDA.
+    public static var cudaRuntimeVersion: String? {
+        let v = Int(lt_cuda_runtime_version())
+        return v > 0 ? "\(v / 1000).\(v % 1000 / 10)" : nil
+    }
+
+    /// The cuDNN version libtorch loaded (e.g. 91002 for 9.10.2); nil without cuDNN.
+    public static var cudnnVersion: Int? {
+        let v = Int(lt_cudnn_version())
+        return v > 0 ? v : nil
+    }
+
+    /// The caching allocator's bytes on CUDA device `device`, as `torch.cuda.memory_stats`.
+    /// - Throws: ``TorchError/operation(_:)`` for the CPU or a CUDA device this libtorch or machine lacks.
+    public static func memory(on device: Device) throws -> DeviceMemory {
+        guard case .cuda(let index) = device else {
+            throw TorchError.operation("memory statistics are kept for CUDA devices; \(device) has none (its tensors are ordinary host allocations)")
+        }
+        ensureConfigured()
+        var stats = [Int64](repeating: 0, count: 4)
+        try withError { statusCall(lt_cuda_memory(Int32(index), &stats)) }
+        return DeviceMemory(allocated: Int(stats[0]), peakAllocated: Int(stats[1]), reserved: Int(stats[2]), peakReserved: Int(stats[3]))
+    }
+
+    /// Starts the peak figures of ``memory(on:)`` again from the current ones (`torch.cuda.reset_peak_memory_stats`).
+    public static func resetPeakMemory(on device: Device) throws {
+        guard case .cuda(let index) = device else {
+            throw TorchError.operation("memory statistics are kept for CUDA devices; \(device) has none")
+        }
+        ensureConfigured()
+        try withError { statusCall(lt_cuda_reset_peak_memory(Int32(index))) }
+    }
+
     /// Makes libtorch pick deterministic algorithms (errors where an op has none),
     /// as `torch.use_deterministic_algorithms(True)`.
     public static func setDeterministic(_ on: Bool) { statusCall(lt_set_deterministic(on ? 1 : 0)) }

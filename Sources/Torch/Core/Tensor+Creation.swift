@@ -163,6 +163,25 @@ extension Tensor {
         return tensorCall { lt_to(handle, -1, d, i, 0, $0) }
     }
 
+    /// This tensor on `device`, copied asynchronously with `nonBlocking` where the copy allows it
+    /// (host to GPU from ``pinned()`` memory, GPU to GPU), as `tensor.to(device, non_blocking=True)`:
+    /// the call returns once the copy is queued, and kernels on the same stream see it finished.
+    /// On the CPU, and from unpinned memory, the copy is synchronous.
+    public func to(_ device: Device, nonBlocking: Bool) -> Tensor {
+        let (d, i) = device.code
+        return tensorCall { lt_to_device(handle, d, i, nonBlocking ? 1 : 0, $0) }
+    }
+
+    /// A copy in page-locked host memory (`tensor.pin_memory()`), which the GPU reads directly,
+    /// so a ``to(_:nonBlocking:)`` from it overlaps with compute. Fails (as every op: see
+    /// ``withError(_:)``) with a libtorch that has no CUDA, where there is nothing to pin for.
+    public func pinned() -> Tensor {
+        tensorCall { lt_pin_memory(handle, $0) }
+    }
+
+    /// Whether the tensor is in page-locked host memory (always false without CUDA).
+    public var isPinned: Bool { lt_is_pinned(handle) != 0 }
+
     /// The elements as a Swift array in row-major order, converted to `T`'s dtype first if needed.
     public func asArray<T: TensorElement>(_ type: T.Type) -> [T] {
         let source = dtype == T.dtype ? self : to(T.dtype)
