@@ -41,4 +41,24 @@ import Testing
         let environment = try JSONSerialization.jsonObject(with: Data(run.environment.utf8)) as? [String: Any]
         #expect(environment?["device"] as? String == "cpu", "\(run.environment)")
     }
+
+    @Test func nvidiaSMIOutputGivesEachGPU() {
+        // `nvidia-smi --query-gpu=index,name,driver_version,memory.total --format=csv,noheader,nounits`
+        // on a two-GPU machine, with a line that is not a GPU.
+        let output = "0, NVIDIA H200, 575.57.08, 143771\n1, NVIDIA A100-SXM4-80GB, 575.57.08, 81920\nNo devices were found\n"
+        #expect(GPUInfo.parse(output) == [
+            GPUInfo(index: 0, name: "NVIDIA H200", driver: "575.57.08", memoryBytes: 143771 << 20),
+            GPUInfo(index: 1, name: "NVIDIA A100-SXM4-80GB", driver: "575.57.08", memoryBytes: 81920 << 20),
+        ])
+        #expect(GPUInfo.parse("").isEmpty)
+    }
+
+    @Test(.enabled(if: !Runtime.isCUDABuild, "this libtorch has CUDA"))
+    func aGPURecordSaysWhatItCouldNotFind() {
+        let info = GPUInfo.environment(index: 0)
+        #expect(info["cuda_runtime"] as? String == "none" && info["cudnn"] as? String == "none")
+        #expect((info["cuda_backends"] as? String)?.contains("cuda.matmul.allow_tf32=false") == true)
+        let gpu = info["gpu"] as? String ?? ""
+        #expect(gpu.hasPrefix("unknown (") && gpu.contains("nvidia-smi"), "\(gpu)")
+    }
 }

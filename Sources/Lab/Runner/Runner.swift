@@ -298,7 +298,7 @@ final class Runner<C: ExperimentConfig> {
 
     func environmentJSON() -> String {
         let machine = MachineInfo.current()
-        let info: [String: Any] = [
+        var info: [String: Any] = [
             "libtorch": Runtime.libtorchVersion, "swift": machine.swiftVersion, "os": machine.os,
             "cpu": machine.cpuModel, "logical_cores": machine.logicalCores, "memory_bytes": machine.memoryBytes,
             // Float results depend on the kernels libtorch picks for this CPU (see CPUInfo).
@@ -315,6 +315,9 @@ final class Runner<C: ExperimentConfig> {
             // Where the steps computed (--device); part of every step's key.
             "device": options.device.description,
         ]
+        if case .cuda(let index) = options.device {
+            info.merge(GPUInfo.environment(index: index)) { $1 }
+        }
         let data = (try? JSONSerialization.data(withJSONObject: info, options: [.sortedKeys])) ?? Data("{}".utf8)
         return String(decoding: data, as: UTF8.self)
     }
