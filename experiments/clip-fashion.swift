@@ -77,11 +77,16 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
     let model = lab.train("clip", data, model: { ctx, data in
         makeCLIP(vocabularySize: data.tokenizer.count, maxLength: ctx.config.maxLength)
     }) { ctx, model, data in
+        // Training computes on ctx.device (`lab run --device`); the batches follow, copied from
+        // pinned memory without blocking when it is a GPU. The trained weights go back to the CPU.
+        model.to(ctx.device)
+        defer { model.to(.cpu) }
         let epochs = ctx.smoke ? 1 : ctx.config.epochs
         // With `lab run --nproc N`: each rank takes batchSize / N of every batch, and the loss
         // gathers all ranks' embeddings, so every pair still has batchSize − 1 negatives.
         let loader = try ctx.shard(DataLoader(tensors: [data.train.images, data.train.tokens],
                                               batchSize: min(ctx.config.batchSize, data.train.count), seed: ctx.seed, dropLast: true))
+            .to(ctx.device)
         let perEpoch = loader.batchesPerEpoch
         let training = Training(model, optimizer: AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate,
                                                         weightDecay: ctx.config.weightDecay),
@@ -94,7 +99,7 @@ let experiment = Experiment("clip-fashion", config: Config()) { lab in
         model.train()
         for epoch in try ctx.epochs(epochs, training: training, state: &last) {
             for (b, batch) in loader.epoch(epoch).enumerated() {
-                let loss = try withAutocast(ctx.config.precision) {
+                let loss = try withAutocast(ctx.config.precision, on: ctx.device) {
                     try model.loss(["image": batch[0], "text": batch[1]], gather: ctx.gathered)
                 }
                 training.step(loss)

@@ -36,16 +36,19 @@ public struct ZeroShotClassifier {
         let prompts = classNames.map { name in templates.map { Captions.fill($0, name) } }
         self.prompts = prompts
         classEmbeddings = ZeroShotClassifier.evaluating(clip) {
-            Tensor.stack(prompts.map { clip.embed(tower, inputs($0)).mean(dim: 0) })
+            let device = ZeroShotClassifier.device(of: clip)
+            return Tensor.stack(prompts.map { clip.embed(tower, inputs($0).to(device)).mean(dim: 0) })
         }
     }
 
-    /// The predicted class of each image: (N, …) images → (N) int64 indices into the classes.
-    /// Images are embedded `chunkSize` at a time through `tower`, in evaluation mode.
+    /// The predicted class of each image: (N, …) images → (N) int64 indices into the classes,
+    /// on the CPU. Images are embedded `chunkSize` at a time through `tower`, in evaluation
+    /// mode, on the model's device (each chunk is moved there when the model is on a GPU).
     public func predict(_ clip: CLIP, images: Tensor, tower: String = "image", chunkSize: Int = 1000) -> Tensor {
         ZeroShotClassifier.evaluating(clip) {
-            let embeddings = Tensor.cat(images.split(size: chunkSize).map { clip.embed(tower, $0) })
-            return zeroShotClassify(embeddings, classEmbeddings)
+            let device = ZeroShotClassifier.device(of: clip)
+            let embeddings = Tensor.cat(images.split(size: chunkSize).map { clip.embed(tower, $0.to(device)) })
+            return zeroShotClassify(embeddings, classEmbeddings).to(.cpu)
         }
     }
 
@@ -53,6 +56,9 @@ public struct ZeroShotClassifier {
     public func accuracy(_ clip: CLIP, images: Tensor, targets: Tensor, tower: String = "image", chunkSize: Int = 1000) -> Double {
         Multimodal.accuracy(predict(clip, images: images, tower: tower, chunkSize: chunkSize), targets)
     }
+
+    /// Where `model`'s parameters are (the CPU for a model without any).
+    static func device(of model: Module) -> Device { model.parameters().first?.device ?? .cpu }
 
     /// `body` in evaluation mode without gradients, the model's mode restored after.
     static func evaluating<T>(_ model: Module, _ body: () -> T) -> T {

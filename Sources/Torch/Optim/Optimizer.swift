@@ -40,7 +40,7 @@ func stateTensor(_ tensors: [String: Tensor], _ i: Int, _ name: String, like p: 
     if name != "step" && t.shape != p.shape {
         throw TorchError.stateDict("optimizer state 'state.\(i).\(name)' has shape \(t.shape), parameter \(i) has \(p.shape)")
     }
-    return t.clone()
+    return t.device == p.device ? t.clone() : t.to(p.device)   // onto the parameter's device (a checkpoint is read to the CPU)
 }
 
 func checkCount(_ hyper: [String: String], _ expected: Int, _ kind: String) throws {
