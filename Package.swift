@@ -1,7 +1,8 @@
 // swift-tools-version:6.1
 //
 // Lab links the libtorch that ships inside a PyTorch 2.x installation (its
-// `include/` and `lib/` folders). It is found, in order, at:
+// `include/` and `lib/` folders), through the shim in Packages/CTorch, which looks for it the
+// same way; this manifest only checks that it is there. It is found, in order, at:
 //   1. $LIBTORCH                          (any PyTorch 2.x `torch` package folder)
 //   2. .venv/lib/python3.*/site-packages/torch   (made by scripts/install-deps)
 // See ARCHITECTURE.md, "The engine".
@@ -28,20 +29,13 @@ func findLibtorch() -> String? {
     return nil
 }
 
-guard let libtorch = findLibtorch() else {
+guard findLibtorch() != nil else {
     let where_ = Context.environment["LIBTORCH"].map { "LIBTORCH=\($0) has no include/ATen/ATen.h" }
         ?? "no .venv/lib/python3.*/site-packages/torch"
     FileHandle.standardError.write(Data(
         "error: libtorch not found (\(where_)). Run scripts/install-deps, or set LIBTORCH to a PyTorch 2.x 'torch' folder.\n".utf8))
     exit(1)
 }
-
-// A CUDA build of PyTorch has libtorch_cuda beside libtorch_cpu: linked (kept even though no
-// symbol of it is named, since loading it is what registers CUDA with ATen), Device.cuda works.
-// Without it the build is CPU-only and CUDA calls fail with a message saying so.
-let cudaLinking: [LinkerSetting] = FileManager.default.fileExists(atPath: libtorch + "/lib/libtorch_cuda.so")
-    ? [.unsafeFlags(["-Xlinker", "--no-as-needed", "-Xlinker", "-ltorch_cuda"])]
-    : []
 
 let package = Package(
     name: "Lab",
@@ -54,6 +48,8 @@ let package = Package(
         .executable(name: "torch-demo", targets: ["TorchDemo"]),
     ],
     dependencies: [
+        // The C shim over libtorch (libCTorch.so); it finds libtorch as findLibtorch above does.
+        .package(path: "Packages/CTorch"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,30 +63,10 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
     ],
     targets: [
-        // The only C++ in the project: a plain-C shim over libtorch.
-        .target(
-            name: "CTorch",
-            cxxSettings: [
-                .unsafeFlags([
-                    "-std=c++20", "-O2", "-w",
-                    "-I", libtorch + "/include",
-                    "-I", libtorch + "/include/torch/csrc/api/include",
-                ]),
-            ],
-            linkerSettings: [
-                .unsafeFlags([
-                    "-L", libtorch + "/lib",
-                    "-Xlinker", "-rpath", "-Xlinker", libtorch + "/lib",
-                ]),
-                .linkedLibrary("torch"),
-                .linkedLibrary("torch_cpu"),
-                .linkedLibrary("c10"),
-                .linkedLibrary("stdc++"),
-            ] + cudaLinking
-        ),
         .target(
             name: "Torch",
-            dependencies: ["CTorch"],
+            // The shim is its own package so that it is a shared library, libCTorch.so (see Packages/CTorch).
+            dependencies: [.product(name: "CTorch", package: "CTorch")],
             swiftSettings: [.unsafeFlags(["-cross-module-optimization"])]
         ),
         .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),

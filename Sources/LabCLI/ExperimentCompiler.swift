@@ -10,13 +10,25 @@ struct ExperimentCompiler {
     let buildFolder: URL
     /// The Lab package's root (for the source fingerprint).
     let packageRoot: URL
-    /// SHA-256 over the sources a step computes with (Sources/{CTorch,Torch,Multimodal,Lab}) and the libtorch version.
+    /// SHA-256 over the sources a step computes with (Packages/CTorch/Sources/CTorch,
+    /// Sources/{Torch,Multimodal,Lab}) and the libtorch version.
     let fingerprint: String
+
+    /// The bundle this `lab` runs from, if any: then experiments are not compiled but looked up
+    /// in its manifest, and the fingerprint's source part is the manifest's.
+    let bundle: (root: URL, manifest: BundleManifest)?
 
     init() throws {
         let executable = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
         let selfPath = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? executable.path
         buildFolder = URL(fileURLWithPath: selfPath).deletingLastPathComponent()
+        bundle = BundleManifest.current()
+        if let bundle {
+            setenv("LAB_BUNDLE_ROOT", bundle.root.path, 1)   // experiment binaries read their bundled source
+            packageRoot = bundle.root
+            fingerprint = bundle.manifest.sourceFingerprint + " libtorch " + Runtime.libtorchVersion
+            return
+        }
         var root = buildFolder
         while root.path != "/" && !FileManager.default.fileExists(atPath: root.appendingPathComponent("Package.swift").path) {
             root = root.deletingLastPathComponent()
@@ -27,8 +39,8 @@ struct ExperimentCompiler {
 
     static func sourceFingerprint(_ root: URL) -> String {
         var hasher = SHA256()
-        for target in ["CTorch", "Torch", "Multimodal", "Lab"] {
-            let folder = root.appendingPathComponent("Sources").appendingPathComponent(target)
+        for target in ["Packages/CTorch/Sources/CTorch", "Sources/Torch", "Sources/Multimodal", "Sources/Lab"] {
+            let folder = root.appendingPathComponent(target)
             guard let walker = FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil) else { continue }
             let files = walker.compactMap { $0 as? URL }.filter { ["swift", "cpp", "h", "hpp"].contains($0.pathExtension) }
                 .sorted { $0.path < $1.path }
@@ -40,8 +52,10 @@ struct ExperimentCompiler {
         return FileIO.hex(hasher.finalize())
     }
 
-    /// The compiled binary for `file`, compiling it when no cached one matches.
+    /// The compiled binary for `file`, compiling it when no cached one matches (in a bundle:
+    /// the bundled binary of a file with that content).
     func binary(for file: URL) throws -> URL {
+        if let bundle { return try bundle.manifest.binary(for: file, root: bundle.root) }
         guard let source = try? Data(contentsOf: file) else {
             throw ValidationError("cannot read the experiment file '\(file.path)'")
         }
@@ -138,7 +152,7 @@ struct ExperimentCompiler {
                 if fm.fileExists(atPath: map) { flags += ["-Xcc", "-fmodule-map-file=" + map] }
             }
         }
-        for include in ["Sources/CTorch/include", "Sources/CGit2", "Sources/CZlib"] {
+        for include in ["Packages/CTorch/Sources/CTorch/include", "Sources/CGit2", "Sources/CZlib"] {
             flags += ["-I", packageRoot.appendingPathComponent(include).path]
         }
         // System-library modules of dependencies (GRDB's SQLite, swift-crypto's BoringSSL).

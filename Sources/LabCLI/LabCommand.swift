@@ -9,7 +9,7 @@ struct LabCommand: ParsableCommand {
         abstract: "Run literate experiments on libtorch; cache every step; record every run.",
         subcommands: [RunCommand.self, BuildCommand.self, ListCommand.self, ShowCommand.self, CompareCommand.self,
                       ReportCommand.self, StatusCommand.self, PRReportCommand.self, ReproduceCommand.self, CacheCommand.self,
-                      ExportCommand.self, ServeCommand.self, SweepCommand.self]
+                      ExportCommand.self, ServeCommand.self, SweepCommand.self, BundleCommand.self]
     )
 
     /// Parses and runs a command as ArgumentParser does, except that `lab pr-report` and

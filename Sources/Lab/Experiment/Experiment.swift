@@ -98,7 +98,9 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
     public let name: String
     /// The config as declared; a run applies its `--set` overrides to a copy.
     public let config: C
-    /// The experiment's source file (`#filePath` of the declaration).
+    /// The experiment's source file: `#filePath` of the declaration or, when a bundle's `lab`
+    /// runs the binary (it sets `LAB_BUNDLE_ROOT`), the bundle's copy of that file,
+    /// `experiments/NAME.swift`: the path the binary was compiled at is on another machine.
     public let file: String
     let nodes: [Node]
     /// Regression thresholds declared with ``Pipeline/regression(_:_:tolerance:)``, as signed deltas (the bad direction's sign).
@@ -114,7 +116,11 @@ public struct Experiment<C: ExperimentConfig>: Sendable {
         try declare(pipeline)
         self.name = name
         self.config = config
-        self.file = file
+        if let bundle = ProcessInfo.processInfo.environment["LAB_BUNDLE_ROOT"], !bundle.isEmpty {
+            self.file = bundle + "/experiments/" + URL(fileURLWithPath: file).lastPathComponent
+        } else {
+            self.file = file
+        }
         self.nodes = pipeline.nodes
         self.thresholds = pipeline.thresholds
     }
