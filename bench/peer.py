@@ -14,6 +14,9 @@ machine, so the two can be compared:
 
 Usage:
   .venv/bin/python bench/peer.py --threads N --out FILE.json [--quick]
+  python3 bench/peer.py --device cuda:0 --out FILE.json [--quick]
+      (scripts/gpu-check: train_bB_P and infer_bB_P for B = 256, 16 and P = fp32, bf16
+      under torch.autocast, each step synchronized, and gpu_peak_bytes_P; as TorchBench --device)
 """
 
 import argparse
@@ -81,7 +84,7 @@ class TextTower(nn.Module):
         self.proj = nn.Linear(D_MODEL, EMBED_DIM)
 
     def forward(self, tokens):                          # tokens: (B, 16) int64
-        positions = torch.arange(tokens.shape[1])       # (16,)
+        positions = torch.arange(tokens.shape[1], device=tokens.device)   # (16,)
         x = self.tok(tokens) + self.pos(positions)      # (B, 16, 128)
         for layer in self.layers:
             x = layer(x)                                # (B, 16, 128)
@@ -104,7 +107,7 @@ class CLIP(nn.Module):
     def loss(self, images, tokens):
         img, txt = self.embed(images, tokens)
         logits = self.logit_scale.exp() * img @ txt.T   # (B, B)
-        labels = torch.arange(logits.shape[0])          # (B,)
+        labels = torch.arange(logits.shape[0], device=logits.device)      # (B,)
         return (F.cross_entropy(logits, labels)
                 + F.cross_entropy(logits.T, labels)) / 2
 
@@ -167,6 +170,40 @@ def bench_infer(batch, min_seconds):
             model.embed(images, tokens)
 
     return best_rate(step, batch, min_seconds)
+
+
+def bench_gpu(device, min_seconds):
+    """The CLIP entries on a GPU, as TorchBench --device: fp32 and bf16 (autocast), each step
+    synchronized so that the time is the kernels'."""
+    sync = lambda: torch.cuda.synchronize(device)
+    results = {"device": str(device), "torch": torch.__version__, "cuda_runtime": torch.version.cuda or "none",
+               "gpu": torch.cuda.get_device_name(device)}
+    for name, dtype in (("fp32", None), ("bf16", torch.bfloat16)):
+        torch.cuda.reset_peak_memory_stats(device)
+        for batch in (256, 16):
+            images, tokens = (t.to(device) for t in make_inputs(batch))
+            model = CLIP().to(device)
+            opt = torch.optim.AdamW(model.parameters(), lr=1e-3)
+
+            def train():
+                opt.zero_grad()
+                with torch.autocast("cuda", dtype=dtype, enabled=dtype is not None):
+                    loss = model.loss(images, tokens)
+                loss.backward()
+                opt.step()
+                sync()
+
+            results[f"train_b{batch}_{name}"] = {"value": best_rate(train, batch, min_seconds), "unit": "samples/s"}
+            model.eval()
+
+            def infer():
+                with torch.no_grad(), torch.autocast("cuda", dtype=dtype, enabled=dtype is not None):
+                    model.embed(images, tokens)
+                sync()
+
+            results[f"infer_b{batch}_{name}"] = {"value": best_rate(infer, batch, min_seconds), "unit": "samples/s"}
+        results[f"gpu_peak_bytes_{name}"] = {"value": torch.cuda.max_memory_allocated(device), "unit": "bytes"}
+    return results
 
 
 def bench_feed_forward(width, int8, min_seconds):
@@ -363,7 +400,8 @@ def op_paths():
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--threads", type=int, required=True)
+    p.add_argument("--threads", type=int, default=None, help="required on the CPU")
+    p.add_argument("--device", default="cpu", help="cuda:N: only the GPU entries (bench_gpu)")
     p.add_argument("--out", required=True)
     p.add_argument("--pretrained", action="store_true",
                    help="diagnostic: only the MiniLM and EfficientNet entries, printed")
@@ -371,10 +409,17 @@ def main():
                    help="0.5 s per timing instead of 3 s, fewer add iterations")
     args = p.parse_args()
 
+    min_seconds = 0.5 if args.quick else 3.0
+    if args.device != "cpu":
+        torch.manual_seed(0)
+        with open(args.out, "w") as f:
+            json.dump(bench_gpu(torch.device(args.device), min_seconds), f, indent=2, sort_keys=True)
+        return
+    if args.threads is None:
+        p.error("--threads is required on the CPU")
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
 
-    min_seconds = 0.5 if args.quick else 3.0
     if args.pretrained:
         print(f"minilm_b64_l32 {bench_minilm(min_seconds):.1f} sentences/s  "
               f"efficientnet_lite0_b32 {bench_efficientnet(min_seconds):.2f} images/s")

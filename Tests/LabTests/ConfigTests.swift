@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 @testable import Lab
+import Torch
 
 private struct SpiralConfig: ExperimentConfig {
     var hidden = 32
@@ -32,6 +33,22 @@ private struct SpiralConfig: ExperimentConfig {
         #expect(LabError.nonFiniteConfigValue(key: "learningRate", value: "nan", type: "Double").description
                 == "config key 'learningRate' (Double) takes finite numbers only; 'nan' is not finite. "
                 + "Configs are recorded as JSON, which has no NaN or infinity: give a finite number, e.g. 1e300")
+    }
+
+    @Test func aCodableFieldTakesItsOwnSpellingAndItsErrors() throws {
+        struct Mixed: ExperimentConfig {
+            var precision = Precision.float32
+            var shape = Shape(width: 2, depth: 1)
+            struct Shape: Codable, Hashable { var width: Int; var depth: Int }
+        }
+        #expect(try Mixed().overriding(["precision=bf16"]).precision == .bfloat16)
+        #expect(try Mixed().overriding(["precision=\"fp16\""]).precision == .float16)
+        #expect(try Mixed().overriding(["shape={\"width\": 8, \"depth\": 3}"]).shape == .init(width: 8, depth: 3))
+        #expect(throws: LabError.badConfigValue(key: "precision", value: "fp64",
+                                                 type: "Precision (precision 'fp64' is not one of fp32, bf16, fp16)")) {
+            try Mixed().overriding(["precision=fp64"])
+        }
+        #expect(throws: LabError.self) { try Mixed().overriding(["shape={\"width\": 8}"]) }
     }
 
     @Test func finiteOverridesStillApply() throws {

@@ -16,6 +16,12 @@
 //                         augmented by Augment.affine, made in line or on a background thread (Lab only)
 // add_64x64               per-op cost of `a + b` on 64×64 float32 through the hand-written entry, µs/op
 // add_64x64_boxed         the same op through the generic dispatcher call, µs/op (why hot ops are hand-written)
+//
+//   TorchBench --device cuda:N --out FILE.json [--quick]     (scripts/gpu-check; bench/peer.py --device likewise)
+//
+// train_bB_P, infer_bB_P  the reference model's training and inference samples/s on that GPU, B = 256 and 16,
+//                         P = fp32 and bf16 (autocast), each step synchronized; gpu_peak_bytes_P the
+//                         caching allocator's peak over those entries
 import Foundation
 import Multimodal
 import Torch
@@ -43,7 +49,7 @@ final class TextTower: Module {
         TransformerEncoderLayer(dModel: width, numHeads: heads, dimFeedforward: feedForward, dropout: 0.1, normFirst: true)
     }
     let proj = Linear(width, embedding)
-    let positions = Tensor.arange(sequenceLength)
+    var positions = Tensor.arange(sequenceLength)
 
     func callAsFunction(_ tokens: Tensor) -> Tensor {                     // (B, 16) int64
         var x = tok(tokens) + pos(positions)                              // (B, 16, 128)
@@ -66,7 +72,7 @@ final class CLIP: Module {
     func loss(_ images: Tensor, _ tokens: Tensor) -> Tensor {
         let (img, txt) = embed(images, tokens)
         let logits = logitScale.exp() * img.matmul(txt.T)                 // (B, B)
-        let labels = Tensor.arange(logits.size(0))
+        let labels = Tensor.arange(logits.size(0), device: logits.device)
         return (F.crossEntropy(logits, labels) + F.crossEntropy(logits.T, labels)) / 2.0
     }
 }
@@ -85,14 +91,22 @@ manualSeed(0)
 
 func now() -> Double { Double(DispatchTime.now().uptimeNanoseconds) / 1e9 }
 
+/// The device of the GPU mode (`--device cuda:N`); the CPU otherwise.
+let benchDevice = option("--device").flatMap(Device.init(parsing:)) ?? .cpu
+
 func bestRate(batch: Int, _ step: () -> Void) -> Double {
-    for _ in 0..<5 { step() }
+    // On a GPU each step ends with a synchronize (as bench/peer.py's), so the time is the kernels', not their launches'.
+    func body() {
+        step()
+        if benchDevice != .cpu { try! Runtime.synchronize(benchDevice) }
+    }
+    for _ in 0..<5 { body() }
     var best = 0.0
     for _ in 0..<3 {
         var steps = 0
         let start = now()
         var elapsed = 0.0
-        repeat { step(); steps += 1; elapsed = now() - start } while elapsed < minSeconds
+        repeat { body(); steps += 1; elapsed = now() - start } while elapsed < minSeconds
         best = max(best, Double(steps * batch) / elapsed)
     }
     return best
@@ -119,6 +133,35 @@ func benchInfer(_ batch: Int) -> Double {
     model.eval()
     let (images, tokens) = inputs(batch)
     return bestRate(batch: batch) { withNoGrad { _ = model.embed(images, tokens) } }
+}
+
+/// The reference model on `device` (its position ids too, which are not a parameter).
+func clip(on device: Device) -> CLIP {
+    let model = CLIP()
+    model.to(device)
+    model.text.positions = model.text.positions.to(device)
+    return model
+}
+
+func benchTrain(_ batch: Int, on device: Device, precision: Precision) -> Double {
+    let model = clip(on: device)
+    let optimizer = AdamW(model.parameters(), learningRate: 1e-3)
+    let (images, tokens) = inputs(batch)
+    let x = images.to(device), t = tokens.to(device)
+    return bestRate(batch: batch) {
+        optimizer.zeroGrad()
+        let loss = try! withAutocast(precision, on: device) { model.loss(x, t) }
+        loss.backward()
+        optimizer.step()
+    }
+}
+
+func benchInfer(_ batch: Int, on device: Device, precision: Precision) -> Double {
+    let model = clip(on: device)
+    model.eval()
+    let (images, tokens) = inputs(batch)
+    let x = images.to(device), t = tokens.to(device)
+    return bestRate(batch: batch) { withNoGrad { _ = try! withAutocast(precision, on: device) { model.embed(x, t) } } }
 }
 
 func benchAdd(boxed: Bool) -> Double {
@@ -227,6 +270,26 @@ func benchEfficientNet() throws -> Double {
     manualSeed(0)
     let images = Tensor.randn([32, 3, EfficientNetLite.imageSize, EfficientNetLite.imageSize])
     return bestRate(batch: 32) { withNoGrad { _ = model(images) } }
+}
+
+if benchDevice != .cpu {
+    guard Runtime.isCUDAAvailable else {
+        FileHandle.standardError.write("TorchBench: --device \(benchDevice): no CUDA device here (libtorch \(Runtime.libtorchVersion), CUDA build: \(Runtime.isCUDABuild))\n".data(using: .utf8)!)
+        exit(2)
+    }
+    var gpu: [String: Any] = ["device": benchDevice.description, "libtorch": Runtime.libtorchVersion,
+                              "cuda_runtime": Runtime.cudaRuntimeVersion ?? "none"]
+    for precision in [Precision.float32, .bfloat16] {
+        try Runtime.resetPeakMemory(on: benchDevice)
+        for batch in [256, 16] {
+            gpu["train_b\(batch)_\(precision.rawValue)"] = ["value": benchTrain(batch, on: benchDevice, precision: precision), "unit": "samples/s"]
+            gpu["infer_b\(batch)_\(precision.rawValue)"] = ["value": benchInfer(batch, on: benchDevice, precision: precision), "unit": "samples/s"]
+        }
+        gpu["gpu_peak_bytes_\(precision.rawValue)"] = ["value": try Runtime.memory(on: benchDevice).peakAllocated, "unit": "bytes"]
+    }
+    let data = try JSONSerialization.data(withJSONObject: gpu, options: [.prettyPrinted, .sortedKeys])
+    if let out = option("--out") { try data.write(to: URL(fileURLWithPath: out)) } else { print(String(decoding: data, as: UTF8.self)) }
+    exit(0)
 }
 
 if arguments.contains("--pretrained") {

@@ -75,6 +75,13 @@ extension ExperimentConfig {
                 throw LabError.nonFiniteConfigValue(key: key, value: text, type: field.type)
             }
             object[key] = parsed
+            if ConfigParsing.isDecodedOnly(current) {
+                do {
+                    _ = try JSONDecoder().decode(Self.self, from: JSONSerialization.data(withJSONObject: object))
+                } catch {
+                    throw LabError.badConfigValue(key: key, value: text, type: "\(field.type) (\(ConfigParsing.reason(error)))")
+                }
+            }
         }
         let data = try JSONSerialization.data(withJSONObject: object)
         do {
@@ -127,7 +134,30 @@ enum ConfigParsing {
             let values = parts.map { parse($0, like: like) }
             return values.contains(where: { $0 == nil }) ? nil : values.map { $0! }
         default:
-            return nil
+            // Any other Codable field (an enum such as `Precision`, a struct): the text as JSON
+            // (`{"a": 1}`, `"bf16"`), else as a string (`bf16`); decoding the config checks it.
+            if let data = t.data(using: .utf8),
+               let json = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) { return json }
+            return t
+        }
+    }
+
+    /// Whether `parse(_:like:)` takes a value of this type as JSON, to be checked by decoding.
+    static func isDecodedOnly(_ current: Any) -> Bool {
+        switch current {
+        case is Bool, is Int, is Int64, is Int32, is Double, is Float, is String, is [Any]: return false
+        default: return true
+        }
+    }
+
+    /// What a decoding error says, without Swift's coding-path dump.
+    static func reason(_ error: Error) -> String {
+        switch error {
+        case DecodingError.dataCorrupted(let context): return context.debugDescription
+        case DecodingError.typeMismatch(let type, _): return "expected \(type)"
+        case DecodingError.keyNotFound(let key, _): return "no '\(key.stringValue)'"
+        case DecodingError.valueNotFound(let type, _): return "expected \(type)"
+        default: return "\(error)"
         }
     }
 

@@ -26,8 +26,13 @@ public enum FashionMNIST {
     /// The 60,000 training or the 10,000 test images.
     public enum Split: String, Sendable { case train, test }
 
-    /// Where Debian's `dataset-fashion-mnist` package installs the files.
-    public static let defaultDirectory = "/usr/share/datasets/fashion-mnist"
+    /// Where the files are read from: `LAB_FASHION_MNIST` when set (a copy of the same four
+    /// files, for a machine without Debian's package, such as one a bundle runs on), else where
+    /// Debian's `dataset-fashion-mnist` package installs them.
+    public static var defaultDirectory: String {
+        ProcessInfo.processInfo.environment["LAB_FASHION_MNIST"].flatMap { $0.isEmpty ? nil : $0 }
+            ?? "/usr/share/datasets/fashion-mnist"
+    }
 
     /// The class names in label order, as the data set defines them.
     public static let classNames = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -41,7 +46,7 @@ public enum FashionMNIST {
         let imagesPath = "\(directory)/\(prefix)-images-idx3-ubyte.gz"
         let labelsPath = "\(directory)/\(prefix)-labels-idx1-ubyte.gz"
         for path in [imagesPath, labelsPath] where !FileManager.default.fileExists(atPath: path) {
-            throw MultimodalError.missingFile(path: path, hint: "Fashion-MNIST is not installed; run `sudo apt-get install dataset-fashion-mnist` (scripts/install-deps does)")
+            throw MultimodalError.missingFile(path: path, hint: "Fashion-MNIST is not installed; run `sudo apt-get install dataset-fashion-mnist` (scripts/install-deps does), or set LAB_FASHION_MNIST to a folder with its four .gz files")
         }
         let images = try IDX.read(imagesPath)
         let labels = try IDX.read(labelsPath)
