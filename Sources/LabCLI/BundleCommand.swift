@@ -41,7 +41,7 @@ struct BundleCommand: ParsableCommand {
             throw ValidationError("--out \(out) exists and is not empty: remove it or choose another folder")
         }
         if BundleManifest.current() != nil {
-            throw ValidationError("this lab runs from a bundle, which cannot compile: run lab bundle from a Lab checkout")
+            throw ValidationError("this runner belongs to a bundle, which cannot compile: make bundles from a Lab checkout's build")
         }
     }
 
