@@ -20,9 +20,24 @@ import Torch
     @Test func aMissingDataSetNamesThePackage() {
         #expect(throws: MultimodalError.missingFile(
             path: "/nonexistent/train-images-idx3-ubyte.gz",
-            hint: "Fashion-MNIST is not installed; run `sudo apt-get install dataset-fashion-mnist` (scripts/install-deps does)")) {
+            hint: "Fashion-MNIST is not installed; run `sudo apt-get install dataset-fashion-mnist` (scripts/install-deps does), or set LAB_FASHION_MNIST to a folder with its four .gz files")) {
             try FashionMNIST.load(.train, directory: "/nonexistent")
         }
+    }
+
+    @Test func anEnvironmentVariableNamesAnotherFolder() throws {
+        let folder = NSTemporaryDirectory() + "fashion-\(getpid())"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder); unsetenv("LAB_FASHION_MNIST") }
+        for name in ["t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"] {
+            try FileManager.default.createSymbolicLink(atPath: "\(folder)/\(name)", withDestinationPath: "/usr/share/datasets/fashion-mnist/\(name)")
+        }
+        setenv("LAB_FASHION_MNIST", folder, 1)
+        #expect(FashionMNIST.defaultDirectory == folder)
+        #expect(try FashionMNIST.load(.test, limit: 3).labels.asArray(Int.self) == [9, 2, 1])
+        #expect(throws: MultimodalError.self) { try FashionMNIST.load(.train, limit: 3) }   // not linked there
+        unsetenv("LAB_FASHION_MNIST")
+        #expect(FashionMNIST.defaultDirectory == "/usr/share/datasets/fashion-mnist")
     }
 
     @Test func aDamagedIDXFileIsAClearError() throws {
