@@ -150,6 +150,11 @@ final class Runner<C: ExperimentConfig> {
             print("metrics:")
             for m in metrics { print("  \(m.step)/\(m.name)  \(String(format: "%.6g", m.value))") }
         }
+        // A run recorded as on a GPU whose steps never put a tensor there computed on the CPU: say so.
+        if case .cuda = options.device, experiment.nodes.contains(where: { hits[$0.index] == nil }),
+           let memory = try? Runtime.memory(on: options.device), memory.peakAllocated == 0 {
+            print("warning: no tensor of this run was ever on \(options.device): its steps computed on the CPU (the experiment does not move its model and batches to ctx.device), though the run records --device \(options.device)")
+        }
         if !ended {
             FileHandle.standardError.write(Data("error: run \(runId) \(record.status.rawValue), but the store still says it is running (lab ls shows it crashed); no report written. Free space on the disk holding \(labFolder.path) and run again.\n".utf8))
             return 1
