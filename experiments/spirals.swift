@@ -53,13 +53,17 @@ let experiment = Experiment("spirals", config: Config()) { lab in
     //: ## Training
     //: Full-batch AdamW with a cosine schedule after a short warm-up.
     let model = lab.train("mlp", data, model: { ctx in MLP(hidden: ctx.config.hidden) }) { ctx, model, data in
+        // On ctx.device (`lab run --device`): the weights and the points; the weights come back after.
+        model.to(ctx.device)
+        defer { model.to(.cpu) }
+        let (x, y) = (data.x.to(ctx.device), data.y.to(ctx.device))
         let steps = ctx.smoke ? 30 : ctx.config.steps
         let optimizer = AdamW(model.trainableParameters(), learningRate: ctx.config.learningRate)
         let scheduler = LRScheduler(optimizer, schedule: CosineWithWarmup(warmupSteps: steps / 15, totalSteps: steps))
         let progress = ctx.progress("step", total: steps, unit: "step")
         var last = 0.0
         for step in 0..<steps {
-            let loss = F.crossEntropy(model(data.x), data.y)
+            let loss = F.crossEntropy(model(x), y)
             optimizer.zeroGrad()
             loss.backward()
             optimizer.step()
