@@ -71,9 +71,7 @@ struct BundleCommand: ParsableCommand {
         }
 
         // The runner and the two libraries of the build.
-        let lab = compiler.buildFolder.appendingPathComponent("lab")
-        let labExecutable = fm.isExecutableFile(atPath: lab.path)
-            ? lab : URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+        let labExecutable = URL(fileURLWithPath: (try? fm.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
         try Self.copyStripped(labExecutable, to: root.appendingPathComponent("libexec/lab"))
         for library in ["libLab.so", "libCTorch.so"] {
             let url = compiler.buildFolder.appendingPathComponent(library)
@@ -143,28 +141,22 @@ struct BundleCommand: ParsableCommand {
     ]
 
     /// `ldd`'s resolved dependencies of `elf`: soname → path.
+    /// - Throws: when the loader cannot find one of them (the bundle would lack it).
     static func dependencies(of elf: URL) throws -> [(String, String)] {
         let output = try capture("/usr/bin/env", ["ldd", elf.path])
-        return output.split(whereSeparator: \.isNewline).compactMap { line in
-            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
-            guard parts.count >= 3, parts[1] == "=>", parts[2].hasPrefix("/") else {
-                if line.contains("not found") { return ("?", String(line)) }
-                return nil
+        return try output.split(whereSeparator: \.isNewline).compactMap { line in
+            if line.contains("not found") {
+                throw LabBundleError("\(elf.path) needs a library the loader cannot find: \(line.trimmingCharacters(in: .whitespaces))")
             }
+            let parts = line.split(whereSeparator: { $0 == " " || $0 == "\t" })
+            guard parts.count >= 3, parts[1] == "=>", parts[2].hasPrefix("/") else { return nil }
             return (String(parts[0]), String(parts[2]))
-        }.map { name, path in
-            if name == "?" { return ("?", path) }
-            return (name, path)
         }
     }
 
     /// The folder of the libtorch.so that `shim` loads.
     static func libtorchFolder(of shim: URL) throws -> String {
-        let deps = try dependencies(of: shim)
-        if let missing = deps.first(where: { $0.0 == "?" }) {
-            throw LabBundleError("\(shim.path) has a library the loader cannot find: \(missing.1.trimmingCharacters(in: .whitespaces))")
-        }
-        guard let torch = deps.first(where: { $0.0 == "libc10.so" }) else {
+        guard let torch = try dependencies(of: shim).first(where: { $0.0 == "libc10.so" }) else {
             throw LabBundleError("\(shim.path) does not load libc10.so (libtorch)")
         }
         return URL(fileURLWithPath: torch.1).deletingLastPathComponent().path
